@@ -1,0 +1,126 @@
+"""The Litestar application: plugins, middleware, routers, all wired from one Settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.response import Template
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+from piccolo.engine.base import Engine
+
+from desvirt import __version__, database
+from desvirt.accounts import api as accounts_api
+from desvirt.accounts import pages as accounts_pages
+from desvirt.errors import EXCEPTION_HANDLERS
+from desvirt.rendering import render
+from desvirt.settings import PROJECT_ROOT, Settings
+from desvirt.storage.sessions import DatabaseSessionConfig
+from desvirt.storage.store import DatabaseStore
+
+log = logging.getLogger("desvirt")
+
+TEMPLATES_DIR = PROJECT_ROOT / "frontend" / "templates"
+STATIC_DIR = PROJECT_ROOT / "frontend" / "static"
+SESSION_DAYS = 30
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
+    """Build the app; with `engine` given, the caller owns its connections (tests do)."""
+    settings = settings or Settings.from_env()
+    owns_engine = engine is None
+    engine = engine or database.engine_from_url(settings.database_url)
+    database.use_engine(engine)
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        if owns_engine:
+            await database.connect(engine, settings.database_pool_max)
+        try:
+            yield
+        finally:
+            if owns_engine:
+                await database.disconnect(engine)
+
+    sessions = DatabaseSessionConfig(
+        key="desvirt_session",
+        store="sessions",
+        max_age=SESSION_DAYS * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.is_https,
+        exclude=["/static/", "/healthz", "/schema"],
+    )
+    csrf = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="desvirt_csrf",
+        cookie_secure=settings.is_https,
+        cookie_samesite="lax",
+        cookie_httponly=True,
+        header_name="x-csrf-token",
+        # The JSON API is protected by SameSite session cookies and bearer tokens instead.
+        exclude=["/api/", "/cal/", "/healthz"],
+    )
+    return Litestar(
+        route_handlers=[
+            home,
+            healthz,
+            accounts_api.router,
+            accounts_pages.router,
+            create_static_files_router(path="/static", directories=[STATIC_DIR]),
+        ],
+        dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
+        middleware=[sessions.middleware],
+        stores={"sessions": DatabaseStore("sessions")},
+        csrf_config=csrf,
+        template_config=TemplateConfig(
+            engine=JinjaTemplateEngine.from_environment(jinja_environment())
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Desvirt",
+            version=__version__,
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_body_bytes,
+        lifespan=[lifespan],
+        state=State({"settings": settings}),
+        debug=False,
+    )
+
+
+def jinja_environment() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return environment
+
+
+@get("/", include_in_schema=False)
+async def home(request: Request[Any, Any, Any]) -> Template:
+    """The front page: what Desvirt is, and the way in."""
+    return await render(request, "home.html", welcome=request.query_params.get("welcome"))
+
+
+@get("/healthz", tags=["operations"])
+async def healthz() -> Response[dict[str, str]]:
+    """200 when the database answers, 503 when it does not."""
+    if await database.database_answers():
+        return Response({"status": "ok"}, media_type=MediaType.JSON)
+    return Response({"status": "unavailable"}, status_code=503, media_type=MediaType.JSON)

@@ -1,0 +1,134 @@
+"""One database engine per process, chosen by URL, plus migrations and safe write transactions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import os
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
+
+log = logging.getLogger("desvirt.database")
+
+PICCOLO_CONF = "desvirt.piccolo_conf"
+SQLITE_BUSY_TIMEOUT_SECONDS = 20
+
+_write_locks: dict[int, asyncio.Lock] = {}
+
+
+def engine_from_url(url: str) -> Engine:
+    """Build (but do not connect) the Piccolo engine a DESVIRT_DATABASE_URL names."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        path = sqlite_path(url)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _enable_wal(path)
+        return SQLiteEngine(path=path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+    if parts.scheme in ("postgresql", "postgres"):
+        return PostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
+    raise ValueError(f"unsupported database URL {url!r}")
+
+
+def sqlite_path(url: str) -> str:
+    """`sqlite:///var/x.db` is relative to the working directory, `sqlite:////x.db` absolute."""
+    rest = url[len("sqlite://") :]
+    if not rest.startswith("/"):
+        raise ValueError(f"a SQLite URL looks like sqlite:///relative.db, not {url!r}")
+    return unquote(rest[1:]) or "var/desvirt.db"
+
+
+def use_engine(engine: Engine) -> None:
+    """Point every table (and Piccolo's own migration machinery) at this engine."""
+    os.environ.setdefault("PICCOLO_CONF", PICCOLO_CONF)
+    from desvirt import piccolo_conf
+
+    piccolo_conf.DB = engine
+    for table in _all_tables(Table):
+        table._meta.db = engine
+
+
+def current_engine() -> Engine:
+    from desvirt import piccolo_conf
+
+    return piccolo_conf.DB
+
+
+def is_sqlite(engine: Engine | None = None) -> bool:
+    return (engine or current_engine()).engine_type == "sqlite"
+
+
+async def connect(engine: Engine, pool_max: int = 20) -> None:
+    """Open the connection pool where the engine has one."""
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=1, max_size=pool_max)
+
+
+async def disconnect(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()
+
+
+async def migrate() -> str:
+    """Apply every pending migration of every app; returns Piccolo's report."""
+    os.environ.setdefault("PICCOLO_CONF", PICCOLO_CONF)
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    report = io.StringIO()
+    with contextlib.redirect_stdout(report):
+        result = await run_forwards(app_name="all")
+    if not result.success:
+        raise RuntimeError(f"migrations failed: {result.message}\n{report.getvalue()}")
+    return report.getvalue()
+
+
+async def database_answers(within_seconds: float = 2.0) -> bool:
+    """True when a trivial query comes back in time; used by /healthz."""
+    from piccolo.apps.migrations.tables import Migration
+
+    try:
+        await asyncio.wait_for(Migration.raw("SELECT 1").run(), within_seconds)
+    except Exception:  # any failure to answer means unhealthy, whatever the driver raised
+        log.warning("database did not answer the health check", exc_info=True)
+        return False
+    return True
+
+
+@contextlib.asynccontextmanager
+async def write_transaction() -> AsyncIterator[None]:
+    """A transaction that takes its write lock up front, so read-then-write cannot race.
+
+    PostgreSQL callers lock the rows they decide on (`lock_rows()`); on SQLite the whole
+    database is the lock: writers in this process queue on an asyncio lock, and other
+    processes wait on SQLite's busy timeout through BEGIN IMMEDIATE.
+    """
+    engine = current_engine()
+    if isinstance(engine, SQLiteEngine):
+        lock = _write_locks.setdefault(id(engine), asyncio.Lock())
+        async with lock, engine.transaction(transaction_type=TransactionType.immediate):
+            yield
+    else:
+        async with engine.transaction():
+            yield
+
+
+def _enable_wal(path: str) -> None:
+    # journal_mode=WAL is stored in the database file, so setting it once is enough.
+    with contextlib.closing(sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS)) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+
+
+def _all_tables(base: type[Table]) -> list[type[Table]]:
+    found: list[type[Table]] = []
+    for sub in base.__subclasses__():
+        found.append(sub)
+        found.extend(_all_tables(sub))
+    return found

@@ -1,0 +1,74 @@
+"""Translations (Babel catalogs in frontend/locale) and the choice of a reader's language."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+from desvirt.settings import PROJECT_ROOT, SUPPORTED_LOCALES
+
+LOCALE_DIR = PROJECT_ROOT / "frontend" / "locale"
+DEFAULT_LOCALE = "en"
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated later, where the reader is known."""
+    return message
+
+
+@cache
+def translations(locale: str) -> Translations:
+    """The catalog of a locale, compiled in memory from its .po file (no build step to forget)."""
+    po_path = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if locale == DEFAULT_LOCALE or not po_path.exists():
+        return Translations()
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file, locale=locale)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(fp=compiled)
+
+
+def gettext(locale: str, message: str, **params: object) -> str:
+    text = translations(locale).gettext(message)
+    return text % params if params else text
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The best supported locale for an Accept-Language header, by its q-values."""
+    if not accept_language:
+        return DEFAULT_LOCALE
+    weighted: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept_language.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        language = tag.strip().split("-")[0].lower()
+        if language in SUPPORTED_LOCALES and quality > 0:
+            weighted.append((-quality, position, language))
+    return min(weighted)[2] if weighted else DEFAULT_LOCALE
+
+
+def format_when(moment: datetime, timezone: str, locale: str, style: str = "medium") -> str:
+    """A date and time as a reader of `locale` expects it, in `timezone`."""
+    return format_datetime(moment, format=style, tzinfo=ZoneInfo(timezone), locale=Locale(locale))
+
+
+def language_name(locale: str) -> str:
+    """A language named in its own words, for the language switcher."""
+    return str(Locale(locale).get_display_name(locale)).capitalize()
