@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Request, Router, delete, get, patch, post
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from msgspec import UNSET, Meta, Struct, UnsetType
 
@@ -97,7 +98,7 @@ class FeedUrl(Struct):
 
 @post("/auth/signup", status_code=HTTP_201_CREATED)
 async def sign_up(
-    request: Request[Any, Any, Any], data: SignupBody, settings: InstanceSettings
+    request: Request[Any, Any, Any], data: JSONBody[SignupBody], settings: InstanceSettings
 ) -> Profile:
     """Create an account and sign in with it."""
     user = await service.sign_up(
@@ -116,7 +117,7 @@ async def sign_up(
 
 @post("/auth/login", status_code=HTTP_200_OK)
 async def log_in(
-    request: Request[Any, Any, Any], data: LoginBody, settings: InstanceSettings
+    request: Request[Any, Any, Any], data: JSONBody[LoginBody], settings: InstanceSettings
 ) -> Profile:
     """Sign in; sets the session cookie."""
     user = await service.log_in(
@@ -132,7 +133,7 @@ async def log_out(request: Request[Any, Any, Any]) -> None:
 
 
 @post("/auth/tokens", status_code=HTTP_201_CREATED, dependencies=SIGNED_IN)
-async def create_token(data: TokenBody, viewer: SignedInUser) -> CreatedToken:
+async def create_token(data: JSONBody[TokenBody], viewer: SignedInUser) -> CreatedToken:
     """A personal API token for `Authorization: Bearer`; the value is shown only here."""
     token, plain = await service.create_api_token(viewer, data.name)
     return CreatedToken(id=token.id, name=token.name, token=plain)
@@ -156,7 +157,7 @@ async def read_me(viewer: SignedInUser, settings: InstanceSettings) -> Profile:
 
 @patch("/me", dependencies=SIGNED_IN)
 async def update_me(
-    data: ProfilePatch, viewer: SignedInUser, settings: InstanceSettings
+    data: JSONBody[ProfilePatch], viewer: SignedInUser, settings: InstanceSettings
 ) -> Profile:
     """Change profile, reminders and charter; fields left out stay as they are."""
     charter = data.charter if not isinstance(data.charter, UnsetType) else CharterBody()
