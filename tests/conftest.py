@@ -182,3 +182,36 @@ def csrf_token(html: str) -> str:
     match = CSRF_FIELD.search(html)
     assert match, "the page has no CSRF field"
     return match.group(1)
+
+
+@dataclass
+class QueryLog:
+    """SQL statements the engine ran while counting; `count` is what tests assert on."""
+
+    statements: list[str]
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def clear(self) -> None:
+        self.statements.clear()
+
+
+@pytest.fixture
+def queries(db: Backend) -> Any:
+    """Counts the SQL statements the app runs, through Piccolo's own query log hook."""
+    engine = db.engine
+    log = QueryLog([])
+    original = engine.print_query
+
+    def record(query_id: int, query: str) -> None:
+        log.statements.append(query)
+
+    engine.print_query = record  # type: ignore[method-assign]
+    engine.log_queries = True
+    try:
+        yield log
+    finally:
+        engine.log_queries = False
+        engine.print_query = original  # type: ignore[method-assign]
