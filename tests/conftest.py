@@ -203,15 +203,21 @@ def queries(db: Backend) -> Any:
     """Counts the SQL statements the app runs, through Piccolo's own query log hook."""
     engine = db.engine
     log = QueryLog([])
-    original = engine.print_query
+    original_class = type(engine)
 
-    def record(query_id: int, query: str) -> None:
+    def record(self: Engine, query_id: int, query: str) -> None:
         log.statements.append(query)
 
-    engine.print_query = record  # type: ignore[method-assign]
+    # Engines use __slots__, so the hook is swapped in through a slot-less subclass.
+    counting_class = type(
+        f"Counting{original_class.__name__}",
+        (original_class,),
+        {"__slots__": (), "print_query": record},
+    )
+    engine.__class__ = counting_class
     engine.log_queries = True
     try:
         yield log
     finally:
         engine.log_queries = False
-        engine.print_query = original  # type: ignore[method-assign]
+        engine.__class__ = original_class
