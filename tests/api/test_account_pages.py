@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from desvirt.accounts.tables import User
-from tests.conftest import SignUp, csrf_token
+from tests.conftest import ClientFactory, SignUp, csrf_token
 
 FORM = {
     "display_name": "Lucía Fernández",
@@ -193,3 +193,19 @@ async def test_unknown_page_is_a_localized_html_404(client: httpx.AsyncClient) -
     )
     assert response.status_code == 404
     assert '<html lang="de">' in response.text
+
+
+async def test_signup_with_a_taken_handle_says_so_next_to_the_handle(
+    client: httpx.AsyncClient, new_client: ClientFactory, sign_up: SignUp
+) -> None:
+    await sign_up(client, "lucia")
+    browser = await new_client()
+    page = await browser.get("/signup", headers={"accept-language": "es"})
+    response = await browser.post(
+        "/signup",
+        data={**FORM, "email": "otra@example.org", "_csrf_token": csrf_token(page.text)},
+        headers={"accept-language": "es"},
+    )
+    assert response.status_code == 409
+    assert 'id="handle-error"' in response.text
+    assert "Este alias ya está cogido" in response.text

@@ -72,6 +72,7 @@ async def signup_submit(
         timezone=values["timezone"] or "UTC",
     )
     errors = {p.field: gettext(locale, p.message, **p.params) for p in problems}
+    status_code = 422
     if not errors:
         try:
             user = await service.sign_up(
@@ -86,13 +87,14 @@ async def signup_submit(
             )
         except (FieldError, DesvirtError) as error:
             errors = {_field_of(error): _message_of(locale, error)}
+            status_code = getattr(error, "status_code", 422)
         else:
             start_session(request, user)
             return Redirect("/?welcome=1", status_code=303)
     return await render(
         request,
         "accounts/signup.html",
-        status_code=_status_for(errors),
+        status_code=status_code,
         values=values,
         errors=errors,
         timezones=COMMON_TIMEZONES,
@@ -304,10 +306,6 @@ def _message_of(locale: str, error: FieldError | DesvirtError) -> str:
     if isinstance(error, FieldError):
         return gettext(locale, error.message, **error.params)
     return gettext(locale, error.detail, **error.params)
-
-
-def _status_for(errors: dict[str, str]) -> int:
-    return 422 if errors else 200
 
 
 router = Router(
