@@ -23,7 +23,13 @@ from piccolo.engine.base import Engine
 from desvirt import __version__, database
 from desvirt.accounts import api as accounts_api
 from desvirt.accounts import pages as accounts_pages
+from desvirt.calendar import api as calendar_api
+from desvirt.contacts import api as contacts_api
+from desvirt.contacts import pages as contacts_pages
 from desvirt.errors import EXCEPTION_HANDLERS
+from desvirt.meetups import api as meetups_api
+from desvirt.meetups import pages as meetups_pages
+from desvirt.notifications import pages as notifications_pages
 from desvirt.rendering import render
 from desvirt.settings import PROJECT_ROOT, Settings
 from desvirt.storage.sessions import DatabaseSessionConfig
@@ -78,6 +84,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             healthz,
             accounts_api.router,
             accounts_pages.router,
+            meetups_api.router,
+            meetups_pages.router,
+            contacts_api.router,
+            contacts_pages.router,
+            calendar_api.router,
+            notifications_pages.router,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},

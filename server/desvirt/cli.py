@@ -108,6 +108,11 @@ async def load_demo(settings: Settings) -> None:
                 timezone=zone,
                 client_ip="demo",
             )
+        from desvirt.contacts import demo as contacts_demo
+        from desvirt.meetups import demo as meetups_demo
+
+        await contacts_demo.load()
+        await meetups_demo.load()
         print(
             f"Demo community ready. Log in as lucia@example.org (or jonas@, emma@, ...) "
             f"with the password {DEMO_PASSWORD}"

@@ -11,5 +11,6 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "desvirt.storage.piccolo_app",
         "desvirt.accounts.piccolo_app",
+        "desvirt.meetups.piccolo_app",
     ]
 )

@@ -1,0 +1,5 @@
+"""The meetups pages."""
+
+from litestar import Router
+
+router = Router(path="/", route_handlers=[], include_in_schema=False)
