@@ -21,3 +21,16 @@ async def trust_level(user_id: int, other_id: int) -> str:
 async def blocked_either_way(user_id: int) -> set[int]:
     """Everyone this user blocked or was blocked by: to each other they look like nobody."""
     return set()
+
+
+async def may_propose(host_id: int, invitee_id: int) -> bool:
+    """Whether the invitee's charter (`proposals_from`) and blocks let this host propose."""
+    from desvirt.accounts.tables import User
+    from desvirt.contacts.domain import trust_at_least
+
+    if invitee_id in await blocked_either_way(host_id):
+        return False
+    row = await User.select(User.proposals_from).where(User.id == invitee_id).first()
+    if row is None:
+        return False
+    return trust_at_least(await trust_level(host_id, invitee_id), row["proposals_from"])
