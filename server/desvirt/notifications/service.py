@@ -24,3 +24,7 @@ async def meetup_cancelled(meetup_id: int) -> None:
 
 async def people_invited(meetup_id: int, user_ids: Collection[int]) -> None:
     """The host invited these people (a proposal's invitees or a private meetup's guests)."""
+
+
+async def met_claimed(claimer_id: int, other_id: int) -> None:
+    """Someone said they met `other_id`: one gentle prompt to confirm (never a second one)."""
