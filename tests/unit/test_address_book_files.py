@@ -82,7 +82,10 @@ def test_linkedin_export_with_notes_bom_quotes_and_missing_emails() -> None:
 
 
 def test_older_linkedin_export_without_notes_or_url_column() -> None:
-    data = b"First Name,Last Name,Email Address,Company,Position,Connected On\nAna,Ruiz,,,,3 Jan 2020\n"
+    data = (
+        b"First Name,Last Name,Email Address,Company,Position,Connected On\n"
+        b"Ana,Ruiz,,,,3 Jan 2020\n"
+    )
     book = read_address_book(data)
     assert [(p.name, p.connected_on) for p in book.people] == [("Ana Ruiz", date(2020, 1, 3))]
 
@@ -204,11 +207,11 @@ def test_vcards_3_and_4_with_folds_groups_and_preferences() -> None:
 
 def test_broken_vcards_are_listed_by_line() -> None:
     data = (
-        "BEGIN:VCARD\nVERSION:3.0\nEMAIL:x@example.org\nEND:VCARD\n"
-        "BEGIN:VCARD\nVERSION:2.1\nFN:Old\nEND:VCARD\n"
-        "stray text\n"
-        "BEGIN:VCARD\nVERSION:4.0\nFN:Open\n"
-    ).encode()
+        b"BEGIN:VCARD\nVERSION:3.0\nEMAIL:x@example.org\nEND:VCARD\n"
+        b"BEGIN:VCARD\nVERSION:2.1\nFN:Old\nEND:VCARD\n"
+        b"stray text\n"
+        b"BEGIN:VCARD\nVERSION:4.0\nFN:Open\n"
+    )
     assert problems_of(data) == [
         (1, "This person has no name."),
         (5, "vCard version 2.1 is not supported; export as vCard 3.0 or 4.0."),
