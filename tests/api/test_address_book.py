@@ -26,10 +26,10 @@ CONNECTIONS = (
 ).encode()
 
 VCARDS = (
-    "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Emma\r\n  Schmidt\r\nEMAIL;TYPE=pref:emma@example.org\r\n"
-    "ORG:Kaffee GmbH\r\nEND:VCARD\r\n"
-    "BEGIN:VCARD\r\nVERSION:4.0\r\nN:Ruiz;Noah;;;\r\nURL:https://noah.example/\r\nEND:VCARD\r\n"
-).encode()
+    b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Emma\r\n  Schmidt\r\nEMAIL;TYPE=pref:emma@example.org\r\n"
+    b"ORG:Kaffee GmbH\r\nEND:VCARD\r\n"
+    b"BEGIN:VCARD\r\nVERSION:4.0\r\nN:Ruiz;Noah;;;\r\nURL:https://noah.example/\r\nEND:VCARD\r\n"
+)
 
 
 async def upload(
