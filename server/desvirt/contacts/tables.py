@@ -80,3 +80,24 @@ class Block(Table, tablename="contact_block"):
     blocker = ForeignKey(User, on_delete=OnDelete.cascade)
     blocked = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class AddressBookEntry(Table, tablename="address_book_entry"):
+    """Someone the owner imported (LinkedIn, vCard) to invite later; not a contact.
+
+    One entry per owner and email, per owner and profile URL, and, for entries with
+    neither, per owner and `name_key` (the case-folded name); unique indexes enforce it.
+    """
+
+    id = Serial(primary_key=True)
+
+    owner = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=200)
+    name_key = Varchar(length=200, null=True, default=None)
+    email = Varchar(length=254, null=True, default=None, index=True)
+    company = Varchar(length=200, default="")
+    position = Varchar(length=200, default="")
+    profile_url = Varchar(length=500, null=True, default=None)
+    source = Varchar(length=10)
+    connected_on = Date(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
