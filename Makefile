@@ -52,8 +52,8 @@ test: lint typecheck browser
 
 # Refresh the catalogs after changing texts; then translate the empty entries in es and de.
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ --no-location --sort-output -o frontend/locale/messages.pot .
-	$(BIN)/pybabel update -i frontend/locale/messages.pot -d frontend/locale --no-location --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ --no-location --sort-output -w 100 -o frontend/locale/messages.pot .
+	$(BIN)/pybabel update -i frontend/locale/messages.pot -d frontend/locale -w 100 --no-fuzzy-matching
 
 # Re-pin every dependency after changing pyproject.toml.
 lock: install

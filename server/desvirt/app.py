@@ -30,6 +30,8 @@ from desvirt.errors import EXCEPTION_HANDLERS
 from desvirt.meetups import api as meetups_api
 from desvirt.meetups import pages as meetups_pages
 from desvirt.notifications import pages as notifications_pages
+from desvirt.operations import api as operations_api
+from desvirt.operations.requests import RequestObserver
 from desvirt.rendering import render
 from desvirt.settings import PROJECT_ROOT, Settings
 from desvirt.storage.sessions import DatabaseSessionConfig
@@ -66,7 +68,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         httponly=True,
         samesite="lax",
         secure=settings.is_https,
-        exclude=["/static/", "/healthz", "/schema"],
+        exclude=["/static/", "/healthz", "/metrics", "/schema"],
     )
     csrf = CSRFConfig(
         secret=settings.secret_key,
@@ -76,12 +78,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         cookie_httponly=True,
         header_name="x-csrf-token",
         # The JSON API is protected by SameSite session cookies and bearer tokens instead.
-        exclude=["/api/", "/cal/", "/healthz"],
+        exclude=["/api/", "/cal/", "/healthz", "/metrics"],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             home,
             healthz,
+            operations_api.read_metrics,
             accounts_api.router,
             accounts_pages.router,
             meetups_api.router,
@@ -110,7 +113,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         lifespan=[lifespan],
         state=State({"settings": settings}),
         debug=False,
+        # Logging is configured once per process (desvirt.operations.logs), not per app.
+        logging_config=None,
     )
+    # Outside Litestar's router, so 404s and failed requests get an id and are counted too.
+    app.asgi_handler = RequestObserver(app.asgi_handler, settings)
+    return app
 
 
 def jinja_environment() -> Environment:

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 from desvirt import database
+from desvirt.operations import logs
+from desvirt.operations import workers as workers_setup
 from desvirt.settings import Settings, SettingsError
 
 log = logging.getLogger("desvirt.cli")
@@ -37,11 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("demo", help="load a small demo community")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(
-        level=os.environ.get("DESVIRT_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
     try:
+        settings = Settings.from_env()
+        logs.configure(settings)
         ensure_secret_key()
         settings = Settings.from_env()
     except SettingsError as error:
@@ -70,19 +70,34 @@ async def migrate(settings: Settings) -> str:
 
 
 def serve_forever(settings: Settings, host: str, port: int, workers: int) -> int:
-    """Serve with granian; each worker is a process that builds its own app and engine."""
+    """Serve with granian; each worker is a process that builds its own app and engine.
+
+    Workers share nothing but the database: sessions, rate-limit counters and the mail
+    outbox live there. Metrics are the one exception, kept per process in files under
+    PROMETHEUS_MULTIPROC_DIR so that any worker can answer a scrape for all of them.
+    """
     from granian import Granian
     from granian.constants import Interfaces
+    from granian.log import LogLevels
 
+    workers = max(1, workers)
+    made_metrics_directory = workers_setup.prepare_metrics_directory(workers)
     log.info("serving Desvirt on http://%s:%s with %s worker(s)", host, port, workers)
-    Granian(
-        "desvirt.app:create_app",
-        factory=True,
-        address=host,
-        port=port,
-        workers=max(1, workers),
-        interface=Interfaces.ASGI,
-    ).serve()
+    try:
+        Granian(
+            "desvirt.app:create_app",
+            factory=True,
+            address=host,
+            port=port,
+            workers=workers,
+            interface=Interfaces.ASGI,
+            log_dictconfig=logs.logging_config(settings),
+            log_level=LogLevels(settings.log_level.lower())
+            if settings.log_level.lower() in LogLevels.__members__
+            else LogLevels.info,
+        ).serve()
+    finally:
+        workers_setup.remove_metrics_directory(made_metrics_directory)
     return 0
 
 

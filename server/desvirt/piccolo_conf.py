@@ -12,5 +12,7 @@ APP_REGISTRY = AppRegistry(
         "desvirt.storage.piccolo_app",
         "desvirt.accounts.piccolo_app",
         "desvirt.meetups.piccolo_app",
+        "desvirt.contacts.piccolo_app",
+        "desvirt.met.piccolo_app",
     ]
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = "sqlite:///var/desvirt.db"
 SUPPORTED_LOCALES = ("en", "es", "de")
+LOG_FORMATS = ("text", "json")
 
 
 class SettingsError(ValueError):
@@ -37,6 +39,9 @@ class Settings:
     password_hash_profile: str = "default"
     database_pool_max: int = 20
     log_level: str = "INFO"
+    log_format: str = "text"
+    # Normalized CIDR strings ("127.0.0.1/32"); strings keep Settings a plain DI value.
+    trusted_proxies: tuple[str, ...] = ()
     secret_key_is_ephemeral: bool = False
 
     @classmethod
@@ -62,6 +67,8 @@ class Settings:
             password_hash_profile=env.get("DESVIRT_PASSWORD_HASH_PROFILE", "default"),
             database_pool_max=_int(env, "DESVIRT_DATABASE_POOL_MAX", 20),
             log_level=env.get("DESVIRT_LOG_LEVEL", "INFO").upper(),
+            log_format=env.get("DESVIRT_LOG_FORMAT", "text").strip().lower() or "text",
+            trusted_proxies=_networks(env, "DESVIRT_TRUSTED_PROXIES"),
         )
         settings.check()
         return settings
@@ -78,6 +85,10 @@ class Settings:
             raise SettingsError("DESVIRT_BASE_URL must be an http:// or https:// URL")
         if self.password_hash_profile not in ("default", "cheapest"):
             raise SettingsError("DESVIRT_PASSWORD_HASH_PROFILE must be 'default' or 'cheapest'")
+        if self.log_format not in LOG_FORMATS:
+            raise SettingsError(
+                f"DESVIRT_LOG_FORMAT must be 'text' or 'json', not {self.log_format!r}"
+            )
 
     @property
     def is_https(self) -> bool:
@@ -100,3 +111,18 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
     if value < 0:
         raise SettingsError(f"{name} must not be negative")
     return value
+
+
+def _networks(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated addresses or CIDR ranges, e.g. `127.0.0.1, 10.0.0.0/8, ::1`."""
+    networks = []
+    for part in env.get(name, "").replace(" ", ",").split(","):
+        if not part:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError as error:
+            raise SettingsError(
+                f"{name} must list IP addresses or ranges like 10.0.0.0/8, not {part!r}"
+            ) from error
+    return tuple(networks)

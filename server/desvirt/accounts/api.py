@@ -15,6 +15,7 @@ from desvirt.accounts.auth import end_session, start_session
 from desvirt.accounts.service import ProfileChanges
 from desvirt.accounts.tables import User
 from desvirt.dependencies import SIGNED_IN, InstanceSettings, SignedInUser
+from desvirt.operations.domain import client_address
 
 ShortText = Annotated[str, Meta(max_length=1024)]
 
@@ -213,7 +214,13 @@ def feed_urls(settings: InstanceSettings, token: str) -> FeedUrl:
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address, read through X-Forwarded-For only from DESVIRT_TRUSTED_PROXIES."""
+    settings: InstanceSettings = request.app.state["settings"]
+    return client_address(
+        request.client.host if request.client else None,
+        request.headers.getall("x-forwarded-for", []),
+        settings.trusted_proxies,
+    )
 
 
 def _given(value: Any) -> Any:

@@ -1,0 +1,1 @@
+"""Running Desvirt in production: request ids, structured logs, metrics, proxies, processes."""

@@ -1,0 +1,89 @@
+"""The outermost layer around the app: a request id for every request, one access log line,
+and the metrics, for every answer including 404s and errors that never reach a handler."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import cast
+
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
+
+from desvirt.operations import domain, metrics
+from desvirt.operations.logs import REQUEST_ID
+from desvirt.settings import Settings
+
+log = logging.getLogger("desvirt.access")
+
+REQUEST_ID_HEADER = b"x-request-id"
+QUIET_ROUTES = frozenset({"/healthz", "/metrics"})
+
+
+class RequestObserver:
+    """Wraps Litestar's ASGI handler (inside the app, after routing has filled the scope)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method = cast(HTTPScope, scope)["method"]
+        headers = dict(scope["headers"])
+        incoming = headers.get(REQUEST_ID_HEADER, b"").decode("latin-1")
+        request_id = domain.acceptable_request_id(incoming) or _new_request_id()
+        token = REQUEST_ID.set(request_id)
+        path = scope["path"]
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    (REQUEST_ID_HEADER, request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("path_template") or None
+            metrics.observe_request(method, route, status, elapsed)
+            client = scope.get("client")
+            peer = client[0] if client else None
+            forwarded = [
+                value.decode("latin-1")
+                for name, value in scope["headers"]
+                if name == b"x-forwarded-for"
+            ]
+            log.log(
+                logging.DEBUG if route in QUIET_ROUTES else logging.INFO,
+                "%s %s %s %.1fms",
+                method,
+                domain.loggable_path(path, route),
+                status,
+                elapsed * 1000,
+                extra={
+                    "request_id": request_id,
+                    "method": method,
+                    "path": domain.loggable_path(path, route),
+                    "route": route or metrics.UNMATCHED_ROUTE,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                    "client": domain.client_address(
+                        peer, forwarded, self.settings.trusted_proxies
+                    ),
+                },
+            )
+            REQUEST_ID.reset(token)
+
+
+def _new_request_id() -> str:
+    return uuid.uuid4().hex
