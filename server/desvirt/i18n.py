@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from functools import cache
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -64,6 +65,14 @@ def negotiate(accept_language: str | None) -> str:
     return min(weighted)[2] if weighted else DEFAULT_LOCALE
 
 
+_DATE_LENGTHS: dict[str, Literal["full", "long", "medium", "short"]] = {
+    "full": "full",
+    "long": "long",
+    "medium": "medium",
+    "short": "short",
+}
+
+
 def format_when(moment: datetime, timezone: str, locale: str, style: str = "medium") -> str:
     """A date and time as a reader of `locale` expects it, in `timezone`.
 
@@ -76,8 +85,9 @@ def format_when(moment: datetime, timezone: str, locale: str, style: str = "medi
     time_text = format_time(local, format="short", locale=reader)
     if style == "time":
         return str(time_text)
-    date_text = format_date(local.date(), format=style, locale=reader)
-    pattern = str(get_datetime_format(style, locale=reader)).replace("'", "")
+    length = _DATE_LENGTHS.get(style, "medium")
+    date_text = format_date(local.date(), format=length, locale=reader)
+    pattern = str(get_datetime_format(length, locale=reader)).replace("'", "")
     return pattern.replace("{1}", date_text).replace("{0}", time_text)
 
 
