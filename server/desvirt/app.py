@@ -24,11 +24,13 @@ from desvirt import __version__, database
 from desvirt.accounts import api as accounts_api
 from desvirt.accounts import pages as accounts_pages
 from desvirt.calendar import api as calendar_api
+from desvirt.contacts import address_book_api, address_book_pages
 from desvirt.contacts import api as contacts_api
 from desvirt.contacts import pages as contacts_pages
 from desvirt.errors import EXCEPTION_HANDLERS
 from desvirt.meetups import api as meetups_api
 from desvirt.meetups import pages as meetups_pages
+from desvirt.meetups import service as meetups_service
 from desvirt.notifications import pages as notifications_pages
 from desvirt.operations import api as operations_api
 from desvirt.operations.requests import RequestObserver
@@ -91,6 +93,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             meetups_pages.router,
             contacts_api.router,
             contacts_pages.router,
+            address_book_api.router,
+            address_book_pages.router,
             calendar_api.router,
             notifications_pages.router,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
@@ -134,8 +138,13 @@ def jinja_environment() -> Environment:
 
 @get("/", include_in_schema=False)
 async def home(request: Request[Any, Any, Any]) -> Template:
-    """The front page: what Desvirt is, and the way in."""
-    return await render(request, "home.html", welcome=request.query_params.get("welcome"))
+    """The front page: what Desvirt is, the way in, and the upcoming public meetups."""
+    return await render(
+        request,
+        "home.html",
+        welcome=request.query_params.get("welcome"),
+        upcoming=await meetups_service.upcoming_public(),
+    )
 
 
 @get("/healthz", tags=["operations"])
