@@ -29,6 +29,8 @@ from desvirt.contacts import pages as contacts_pages
 from desvirt.errors import EXCEPTION_HANDLERS
 from desvirt.meetups import api as meetups_api
 from desvirt.meetups import pages as meetups_pages
+from desvirt.met import api as met_api
+from desvirt.met import pages as met_pages
 from desvirt.notifications import pages as notifications_pages
 from desvirt.operations import api as operations_api
 from desvirt.operations.requests import RequestObserver
@@ -91,6 +93,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             meetups_pages.router,
             contacts_api.router,
             contacts_pages.router,
+            met_api.router,
+            met_pages.router,
             calendar_api.router,
             notifications_pages.router,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
