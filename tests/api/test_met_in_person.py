@@ -29,14 +29,14 @@ class Person:
     client: httpx.AsyncClient
 
 
-Join = Callable[[str], Awaitable[Person]]
+Join = Callable[..., Awaitable[Person]]
 
 
 @pytest.fixture
 def join(new_client: ClientFactory, sign_up: SignUp) -> Join:
-    async def join_as(handle: str) -> Person:
+    async def join_as(handle: str, **extra: Any) -> Person:
         browser = await new_client()
-        profile = await sign_up(browser, handle)
+        profile = await sign_up(browser, handle, **extra)
         user = await User.select(User.id).where(User.handle == profile["handle"]).first()
         assert user is not None
         return Person(int(user["id"]), handle, browser)
