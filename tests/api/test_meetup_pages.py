@@ -409,3 +409,33 @@ async def test_the_meetup_page_costs_the_same_queries_with_2_or_500_attendees(
         counts[size] = queries.count
     assert counts[2] == counts[500], queries.statements
     assert counts[500] <= 6, queries.statements
+
+
+async def test_the_host_edits_with_the_form_and_the_page_shows_the_change(
+    client: Client, sign_up: SignUp
+) -> None:
+    slug = await host_meetup(client, sign_up)
+    form = (await client.get(f"/m/{slug}/edit", headers=HTML)).text
+    assert 'value="Cañas #desvirt Madrid"' in form
+    assert 'name="starts_at" type="datetime-local"' in form
+    changed = form_values(title="Cañas y tapas", timezone="Europe/Madrid", capacity="")
+    saved = await post_form(client, f"/m/{slug}/edit", changed, f"/m/{slug}/edit")
+    assert saved.status_code == 303 and saved.headers["location"].startswith(f"/m/{slug}")
+    meetup = (await client.get(f"/api/v1/meetups/{slug}")).json()
+    assert meetup["title"] == "Cañas y tapas"
+    assert meetup["capacity"] is None
+    assert meetup["venue"]["name"] == "Prater Garten"
+    assert meetup["sequence"] == 1
+
+
+async def test_the_meetup_page_speaks_german_and_shows_the_viewers_own_time_zone(
+    client: Client, new_client: ClientFactory, sign_up: SignUp
+) -> None:
+    slug = await host_meetup(client, sign_up)
+    jonas = await new_client()
+    await sign_up(jonas, "jonas", locale="de", timezone="America/New_York")
+    html = (await jonas.get(f"/m/{slug}", headers=HTML)).text
+    assert '<html lang="de">' in html
+    assert "Kommst du?" in html
+    assert "In deiner Zeitzone (America/New_York):" in html
+    assert '<button name="response" value="yes">Ja, ich komme</button>' in html

@@ -202,7 +202,7 @@ _MEETUP_WITH_HOST = (
     + ", ".join(f'm."{name}"' for name in _MEETUP_COLUMNS)
     + ", "
     + ", ".join(f'h."{name}" AS "host__{name}"' for name in _HOST_COLUMNS)
-    + ' FROM meetup m JOIN desvirt_user h ON h.id = m.host WHERE m.slug = {}'
+    + " FROM meetup m JOIN desvirt_user h ON h.id = m.host WHERE m.slug = {}"
 )
 
 
@@ -421,22 +421,29 @@ async def cancel_meetup(slug: str, viewer: User) -> Meetup:
 
 
 async def check_in(slug: str, viewer: User, handle: str) -> datetime:
-    """The host checks a going attendee in at the door (evidence for met-in-person)."""
+    """The host checks a going attendee in at the door (evidence for met-in-person).
+
+    Locked like seat changes, so a check-in cannot land on an answer that just turned to no.
+    """
     meetup, host = await visible_meetup(slug, viewer)
     _only_host(host, viewer)
     person = await _person(handle)
-    row = await (
-        Rsvp.select(Rsvp.id, Rsvp.status, Rsvp.checked_in_at)
-        .where((Rsvp.meetup == meetup.id) & (Rsvp.user == person.id))
-        .first()
-    )
-    if row is None or row["status"] != "going":
-        raise Conflict(N_("Only people going can be checked in."), code="not_going")
-    if row["checked_in_at"] is not None:
-        checked: datetime = row["checked_in_at"]
-        return checked
-    now = datetime.now(UTC)
-    await Rsvp.update({Rsvp.checked_in_at: now, Rsvp.updated_at: now}).where(Rsvp.id == row["id"])
+    async with database.write_transaction():
+        await _locked(meetup.id)
+        row = await (
+            Rsvp.select(Rsvp.id, Rsvp.status, Rsvp.checked_in_at)
+            .where((Rsvp.meetup == meetup.id) & (Rsvp.user == person.id))
+            .first()
+        )
+        if row is None or row["status"] != "going":
+            raise Conflict(N_("Only people going can be checked in."), code="not_going")
+        if row["checked_in_at"] is not None:
+            checked: datetime = row["checked_in_at"]
+            return checked
+        now = datetime.now(UTC)
+        await Rsvp.update({Rsvp.checked_in_at: now, Rsvp.updated_at: now}).where(
+            Rsvp.id == row["id"]
+        )
     return now
 
 
