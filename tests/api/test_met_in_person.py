@@ -470,3 +470,38 @@ async def test_verified_people_may_propose_where_the_charter_asks_for_it(join: J
     assert not await contacts.may_propose(ana.id, ben.id)
     await claim(ben, ana)
     assert await contacts.may_propose(ana.id, ben.id)
+
+
+async def test_a_check_in_after_a_claim_verifies_it(join: Join) -> None:
+    host, ana, ben = await join("host"), await join("ana"), await join("ben")
+    await connect(ana, ben)
+    slug = await meetup(host, ana, ben)
+    assert (await claim(ana, ben, meetup_slug=slug)).json() == {"trust": "met"}
+    for person in (ana, ben):
+        checked = await host.client.post(f"/api/v1/meetups/{slug}/checkin/{person.handle}")
+        assert checked.status_code in (200, 201), checked.text
+    assert await contacts.trust_level(ana.id, ben.id) == "verified"
+    evidence = await ContactEvent.count().where(ContactEvent.kind == "checked_in_together")
+    assert evidence == 1
+
+
+async def test_contacts_checked_in_together_count_a_meeting(join: Join) -> None:
+    host, ana, ben = await join("host"), await join("ana"), await join("ben")
+    await connect(ana, ben)
+    slug = await meetup(host, ana, ben)
+    for person in (ana, ben):
+        await host.client.post(f"/api/v1/meetups/{slug}/checkin/{person.handle}")
+    rows = await Contact.select(Contact.trust, Contact.meetings).where(Contact.owner == ana.id)
+    assert rows == [{"trust": "online", "meetings": 1}]
+
+
+async def test_contacts_only_meetups_open_to_met_people_where_the_host_chooses(join: Join) -> None:
+    host, ana = await join("host"), await join("ana")
+    await connect(host, ana)
+    slug = await meetup(host)
+    await Meetup.update({Meetup.visibility: "contacts", Meetup.contacts_min_trust: "met"}).where(
+        Meetup.slug == slug
+    )
+    assert (await ana.client.get(f"/api/v1/meetups/{slug}")).status_code == 404
+    await claim(host, ana)
+    assert (await ana.client.get(f"/api/v1/meetups/{slug}")).status_code == 200
