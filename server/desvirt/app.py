@@ -23,13 +23,17 @@ from piccolo.engine.base import Engine
 from desvirt import __version__, database
 from desvirt.accounts import api as accounts_api
 from desvirt.accounts import pages as accounts_pages
+from desvirt.accounts.auth import current_viewer
 from desvirt.calendar import api as calendar_api
 from desvirt.contacts import address_book_api, address_book_pages
 from desvirt.contacts import api as contacts_api
 from desvirt.contacts import pages as contacts_pages
 from desvirt.errors import EXCEPTION_HANDLERS
+from desvirt.meetups import agenda as meetups_agenda
 from desvirt.meetups import api as meetups_api
 from desvirt.meetups import pages as meetups_pages
+from desvirt.meetups import proposal_pages
+from desvirt.meetups import service as meetups_service
 from desvirt.met import api as met_api
 from desvirt.met import pages as met_pages
 from desvirt.notifications import pages as notifications_pages
@@ -71,7 +75,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         httponly=True,
         samesite="lax",
         secure=settings.is_https,
-        exclude=["/static/", "/healthz", "/metrics", "/schema"],
+        exclude=["/static/", "/healthz", "/metrics", "/schema", "/cal/"],
     )
     csrf = CSRFConfig(
         secret=settings.secret_key,
@@ -92,6 +96,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             accounts_pages.router,
             meetups_api.router,
             meetups_pages.router,
+            proposal_pages.router,
             contacts_api.router,
             contacts_pages.router,
             address_book_api.router,
@@ -141,8 +146,15 @@ def jinja_environment() -> Environment:
 
 @get("/", include_in_schema=False)
 async def home(request: Request[Any, Any, Any]) -> Template:
-    """The front page: what Desvirt is, and the way in."""
-    return await render(request, "home.html", welcome=request.query_params.get("welcome"))
+    """The front page: what Desvirt is, the way in, and the upcoming public meetups."""
+    viewer = await current_viewer(request)
+    return await render(
+        request,
+        "home.html",
+        welcome=request.query_params.get("welcome"),
+        upcoming=await meetups_service.upcoming_public(),
+        agenda=await meetups_agenda.agenda(viewer) if viewer else None,
+    )
 
 
 @get("/healthz", tags=["operations"])
