@@ -173,6 +173,7 @@ async def met_prompts(viewer: User) -> list[MetPrompt]:
             ContactEvent.met_on,
         )
         .where((ContactEvent.low == viewer.id) | (ContactEvent.high == viewer.id))
+        .where(ContactEvent.kind.is_in(["met_claimed", "met_retracted", "removed", "blocked"]))
         .order_by(ContactEvent.id)
     )
     histories: dict[int, list[PairEvent]] = {}
