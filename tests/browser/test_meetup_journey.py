@@ -176,6 +176,22 @@ def test_host_and_two_guests_from_signup_to_check_in(
         host.go(server.url, path)
         check_page(host, name)
 
+    # ... and in Spanish, on the phone without JavaScript, including a page that is not there.
+    for path, name in (
+        ("/contacts", "contacts-phone-es"),
+        ("/contacts/requests", "requests-phone-es"),
+        (f"/u/{host.handle}", "contact-phone-es"),
+        ("/handshake", "handshake-phone-es"),
+        ("/m/propose", "propose-phone-es"),
+        ("/contacts/import", "address-book-phone-es"),
+        ("/settings", "settings-member-phone-es"),
+    ):
+        lucia.go(server.url, path)
+        check_page(lucia, name)
+    missing = lucia.page.goto(f"{server.url}/m/no-such-meetup")
+    assert missing is not None and missing.status == 404
+    check_page(lucia, "not-found-phone-es")
+
     # Anyone with the shared link sees the meetup and is invited to log in to answer.
     stranger = person("de", phone=True)
     stranger.go(server.url, meetup_url.removeprefix(server.url))
