@@ -1,8 +1,9 @@
 """The whole story in real browsers: a host and two guests, from sign-up to the door.
 
-Jonas hosts in German on a desktop. Emma answers in English. Lucía uses a 390 px phone,
-in Spanish, with JavaScript off. The meetup has one seat, so Lucía starts on the waitlist
-and moves up when Emma cancels; the host checks her in from the QR code on her ticket.
+Jonas hosts in German on a desktop. Emma answers in English, in dark mode. Lucía uses a
+390 px phone, in Spanish, with JavaScript off. The meetup has one seat, so Lucía starts on
+the waitlist and moves up when Emma cancels; the host checks her in from the QR code on her
+ticket.
 Every page on the way passes `check_page` (language, landmarks, axe-core, no sideways
 scrolling, no English on es/de pages).
 """
@@ -72,7 +73,7 @@ def test_host_and_two_guests_from_signup_to_check_in(
 ) -> None:
     server = any_server
     host = person("de")
-    emma = person("en")
+    emma = person("en", dark=True)  # and her pages in dark mode, contrast checked by axe
     lucia = person("es", phone=True, javascript=False)
     sign_up(server, host, check_page, "Jonas")
     sign_up(server, emma, check_page, "Emma", zone="Europe/London")
