@@ -22,6 +22,7 @@ from desvirt.i18n import N_
 from desvirt.meetups import domain
 from desvirt.meetups.domain import MeetupFields, Seat
 from desvirt.meetups.tables import Invitation, Meetup, Rsvp
+from desvirt.met import service as met
 from desvirt.notifications import service as notifications
 
 UPCOMING_LIMIT = 50
@@ -202,7 +203,7 @@ _MEETUP_WITH_HOST = (
     + ", ".join(f'm."{name}"' for name in _MEETUP_COLUMNS)
     + ", "
     + ", ".join(f'h."{name}" AS "host__{name}"' for name in _HOST_COLUMNS)
-    + " FROM meetup m JOIN desvirt_user h ON h.id = m.host WHERE m.slug = {}"
+    + ' FROM meetup m JOIN desvirt_user h ON h.id = m.host WHERE m.slug = {}'
 )
 
 
@@ -421,29 +422,23 @@ async def cancel_meetup(slug: str, viewer: User) -> Meetup:
 
 
 async def check_in(slug: str, viewer: User, handle: str) -> datetime:
-    """The host checks a going attendee in at the door (evidence for met-in-person).
-
-    Locked like seat changes, so a check-in cannot land on an answer that just turned to no.
-    """
+    """The host checks a going attendee in at the door (evidence for met-in-person)."""
     meetup, host = await visible_meetup(slug, viewer)
     _only_host(host, viewer)
     person = await _person(handle)
-    async with database.write_transaction():
-        await _locked(meetup.id)
-        row = await (
-            Rsvp.select(Rsvp.id, Rsvp.status, Rsvp.checked_in_at)
-            .where((Rsvp.meetup == meetup.id) & (Rsvp.user == person.id))
-            .first()
-        )
-        if row is None or row["status"] != "going":
-            raise Conflict(N_("Only people going can be checked in."), code="not_going")
-        if row["checked_in_at"] is not None:
-            checked: datetime = row["checked_in_at"]
-            return checked
-        now = datetime.now(UTC)
-        await Rsvp.update({Rsvp.checked_in_at: now, Rsvp.updated_at: now}).where(
-            Rsvp.id == row["id"]
-        )
+    row = await (
+        Rsvp.select(Rsvp.id, Rsvp.status, Rsvp.checked_in_at)
+        .where((Rsvp.meetup == meetup.id) & (Rsvp.user == person.id))
+        .first()
+    )
+    if row is None or row["status"] != "going":
+        raise Conflict(N_("Only people going can be checked in."), code="not_going")
+    if row["checked_in_at"] is not None:
+        checked: datetime = row["checked_in_at"]
+        return checked
+    now = datetime.now(UTC)
+    await Rsvp.update({Rsvp.checked_in_at: now, Rsvp.updated_at: now}).where(Rsvp.id == row["id"])
+    await met.checked_in(meetup.id, person.id)
     return now
 
 
