@@ -13,5 +13,6 @@ APP_REGISTRY = AppRegistry(
         "desvirt.accounts.piccolo_app",
         "desvirt.meetups.piccolo_app",
         "desvirt.contacts.piccolo_app",
+        "desvirt.met.piccolo_app",
     ]
 )
