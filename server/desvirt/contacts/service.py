@@ -12,15 +12,26 @@ by meetups and calendar code; keep their signatures.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from piccolo.columns import Column
+from piccolo.columns.combination import And, Or, Where
 
 from desvirt import database
+from desvirt.accounts.domain import FieldError, retry_after_seconds
+from desvirt.accounts.service import charter_of
 from desvirt.accounts.tables import User
 from desvirt.contacts import domain
-from desvirt.contacts.domain import EVENT_KINDS, PairEvent, PairView
-from desvirt.contacts.tables import Block, Contact, ContactEvent
+from desvirt.contacts.domain import EVENT_KINDS, TRUST_LEVELS, PairEvent, PairView
+from desvirt.contacts.tables import Block, Contact, ContactEvent, ContactRequest
+from desvirt.errors import Conflict, DesvirtError, NotFound, RateLimited
+from desvirt.i18n import N_, gettext
+from desvirt.settings import Settings
+
+NO_SUCH_PERSON = N_("No one here has this handle.")
+PENDING_RETRY_AFTER_SECONDS = 3600
 
 
 async def trust_levels(viewer_id: int, other_ids: Collection[int]) -> dict[int, str]:
@@ -216,3 +227,583 @@ async def _project(low: int, high: int, view: PairView, now: datetime) -> None:
             for owner, other in ((low, high), (high, low))
         )
     )
+
+
+# --- people as a viewer may see them ----------------------------------------------------------
+
+
+async def visible_person(viewer_id: int | None, handle: str) -> User:
+    """The person behind a handle, unless they blocked the viewer: then they are nobody."""
+    person = await User.objects().where(User.handle == handle.strip().lstrip("@").lower()).first()
+    if person is None:
+        raise NotFound(NO_SUCH_PERSON, code="no_such_person")
+    if viewer_id is not None and viewer_id != person.id:
+        blocked_by_them = await Block.exists().where(
+            (Block.blocker == person.id) & (Block.blocked == viewer_id)
+        )
+        if blocked_by_them:
+            raise NotFound(NO_SUCH_PERSON, code="no_such_person")
+    return person
+
+
+# --- contact requests -----------------------------------------------------------------------
+
+
+@dataclass
+class RequestView:
+    """A request as the API and pages show it; `history` is the pair's earlier story."""
+
+    id: int
+    from_handle: str
+    from_display_name: str
+    to_handle: str
+    to_display_name: str
+    reason: str
+    message: str
+    status: str
+    declined_rule: str | None
+    explanation: str | None
+    created_at: datetime
+    answered_at: datetime | None
+    history: list[HistoryEntry] = field(default_factory=list)
+
+
+@dataclass
+class HistoryEntry:
+    kind: str
+    actor_handle: str
+    at: datetime
+    reason: str | None = None
+
+
+async def send_request(
+    settings: Settings,
+    sender: User,
+    *,
+    to_handle: str,
+    reason: str,
+    message: str,
+    now: datetime | None = None,
+) -> RequestView:
+    """Ask someone to connect, under their charter and the instance's anti-spam limits.
+
+    A request that breaks the recipient's charter is stored as `auto_declined` with the
+    rule, and the returned view carries a polite explanation in the sender's language; a
+    missing message where one is required is refused outright (422) so it can be fixed.
+    """
+    message = domain.check_request(reason, message)
+    recipient = await visible_person(sender.id, to_handle)
+    if recipient.id == sender.id:
+        raise FieldError("to_handle", N_("You cannot send a contact request to yourself."))
+    charter = charter_of(recipient)
+    rule = domain.charter_breach(charter, reason, message)
+    if rule == "message_required":
+        raise DesvirtError(
+            domain.EXPLANATIONS[rule],
+            status_code=422,
+            code="message_required",
+            field="message",
+            name=recipient.display_name,
+        )
+    async with database.write_transaction():
+        await lock_pair(sender.id, recipient.id)
+        now = now or datetime.now(UTC)
+        await _refuse_unwanted_request(settings, sender, recipient, now)
+        request = ContactRequest(
+            sender=sender.id,
+            recipient=recipient.id,
+            reason=reason,
+            message=message,
+            status="auto_declined" if rule else "pending",
+            declined_rule=rule,
+            created_at=now,
+            answered_at=now if rule else None,
+        )
+        await request.save()
+        await record_event(
+            sender.id,
+            recipient.id,
+            "requested",
+            reason=reason,
+            message=message,
+            request_id=request.id,
+        )
+        if rule:
+            await record_event(recipient.id, sender.id, "declined", request_id=request.id)
+    views = await _request_views(sender, [request.id])
+    return views[0]
+
+
+async def answer_request(viewer: User, request_id: int, accept: bool) -> RequestView:
+    """The recipient accepts (connected, `online`, reason kept) or declines a pending request."""
+    async with database.write_transaction():
+        row = (
+            await ContactRequest.select(
+                ContactRequest.sender, ContactRequest.status, ContactRequest.reason
+            )
+            .where((ContactRequest.id == request_id) & (ContactRequest.recipient == viewer.id))
+            .first()
+        )
+        if row is None or row["status"] == "auto_declined":
+            raise NotFound(N_("No such contact request."), code="no_such_request")
+        await lock_pair(viewer.id, row["sender"])
+        if row["sender"] in await blocked_either_way(viewer.id):
+            raise NotFound(N_("No such contact request."), code="no_such_request")
+        status = (
+            await ContactRequest.select(ContactRequest.status)
+            .where(ContactRequest.id == request_id)
+            .first()
+        )
+        if status is None or status["status"] != "pending":
+            raise Conflict(
+                N_("This request was already answered or withdrawn."), code="already_answered"
+            )
+        now = datetime.now(UTC)
+        await ContactRequest.update(
+            {
+                ContactRequest.status: "accepted" if accept else "declined",
+                ContactRequest.answered_at: now,
+            }
+        ).where(ContactRequest.id == request_id)
+        await record_event(
+            viewer.id,
+            row["sender"],
+            "accepted" if accept else "declined",
+            reason=row["reason"] if accept else None,
+            request_id=request_id,
+        )
+    return (await _request_views(viewer, [request_id]))[0]
+
+
+async def withdraw_request(viewer: User, request_id: int) -> None:
+    """The sender takes back a pending request (it stops counting as pending)."""
+    async with database.write_transaction():
+        updated = await (
+            ContactRequest.update({ContactRequest.status: "withdrawn"})
+            .where(
+                (ContactRequest.id == request_id)
+                & (ContactRequest.sender == viewer.id)
+                & (ContactRequest.status == "pending")
+            )
+            .returning(ContactRequest.id)
+        )
+    if not updated:
+        raise NotFound(N_("No such pending request of yours."), code="no_such_request")
+
+
+async def list_requests(
+    viewer: User,
+    direction: str,
+    *,
+    status: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> list[RequestView]:
+    """Incoming (never the ones the charter declined, never from blocked people) or
+    outgoing requests, newest first, each with the pair's earlier history."""
+    where: Where | And | Or
+    if direction == "incoming":
+        where = (ContactRequest.recipient == viewer.id) & (ContactRequest.status != "auto_declined")
+        blocked = await blocked_either_way(viewer.id)
+        if blocked:
+            where = where & ContactRequest.sender.not_in(list(blocked))
+    else:
+        where = ContactRequest.sender == viewer.id
+    if status is not None:
+        where = where & (ContactRequest.status == status)
+    rows = await (
+        ContactRequest.select(ContactRequest.id)
+        .where(where)
+        .order_by(ContactRequest.created_at, ascending=False)
+        .order_by(ContactRequest.id, ascending=False)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return await _request_views(viewer, [row["id"] for row in rows])
+
+
+async def _refuse_unwanted_request(
+    settings: Settings, sender: User, recipient: User, now: datetime
+) -> None:
+    """Blocks, existing ties, the decline cooldown and the sender's rate limits."""
+    if await Block.exists().where((Block.blocker == sender.id) & (Block.blocked == recipient.id)):
+        raise Conflict(
+            N_("You blocked this person. Unblock them first if you want to connect."),
+            code="blocked",
+        )
+    if await Contact.exists().where((Contact.owner == sender.id) & (Contact.other == recipient.id)):
+        raise Conflict(N_("You are already connected."), code="already_connected")
+    open_requests = await ContactRequest.select(ContactRequest.sender).where(
+        (ContactRequest.status == "pending")
+        & (
+            ((ContactRequest.sender == sender.id) & (ContactRequest.recipient == recipient.id))
+            | ((ContactRequest.sender == recipient.id) & (ContactRequest.recipient == sender.id))
+        )
+    )
+    for row in open_requests:
+        if row["sender"] == sender.id:
+            raise Conflict(
+                N_("Your earlier request to this person is still waiting for an answer."),
+                code="already_requested",
+            )
+        raise Conflict(
+            N_("This person already asked to connect with you: answer their request instead."),
+            code="they_asked_you",
+        )
+    last_decline = await (
+        ContactRequest.select(ContactRequest.answered_at)
+        .where(
+            (ContactRequest.sender == sender.id)
+            & (ContactRequest.recipient == recipient.id)
+            & (ContactRequest.status == "declined")
+        )
+        .order_by(ContactRequest.answered_at, ascending=False)
+        .first()
+    )
+    wait = domain.cooldown_seconds_left(
+        last_decline["answered_at"] if last_decline else None, now, settings.decline_cooldown_days
+    )
+    if wait is not None:
+        raise Conflict(
+            N_("This person declined your request. You may ask again in %(days)s days."),
+            code="cooldown",
+            headers={"Retry-After": str(wait)},
+            days=(wait + 86399) // 86400,
+        )
+    day = timedelta(days=1)
+    recent = await (
+        ContactRequest.select(ContactRequest.created_at)
+        .where((ContactRequest.sender == sender.id) & (ContactRequest.created_at > now - day))
+        .order_by(ContactRequest.created_at, ascending=False)
+        .limit(max(settings.contact_requests_per_day, 1))
+    )
+    wait = retry_after_seconds(
+        (row["created_at"] for row in recent), now, settings.contact_requests_per_day, day
+    )
+    if wait is not None:
+        raise RateLimited(
+            N_("You sent %(count)s contact requests in the last 24 hours. Please wait."),
+            retry_after=wait,
+            count=settings.contact_requests_per_day,
+        )
+    if settings.pending_requests_max > 0:
+        pending = await ContactRequest.count().where(
+            (ContactRequest.sender == sender.id) & (ContactRequest.status == "pending")
+        )
+        if pending >= settings.pending_requests_max:
+            raise RateLimited(
+                N_(
+                    "%(count)s of your requests are still unanswered. Wait for answers or "
+                    "withdraw some before asking more people."
+                ),
+                retry_after=PENDING_RETRY_AFTER_SECONDS,
+                code="too_many_pending",
+                count=settings.pending_requests_max,
+            )
+
+
+async def _request_views(viewer: User, request_ids: list[int]) -> list[RequestView]:
+    """Requests with names and each pair's earlier history, in two queries."""
+    if not request_ids:
+        return []
+    rows = await ContactRequest.select(
+        ContactRequest.id,
+        ContactRequest.sender,
+        ContactRequest.recipient,
+        ContactRequest.sender.handle.as_alias("from_handle"),
+        ContactRequest.sender.display_name.as_alias("from_display_name"),
+        ContactRequest.recipient.handle.as_alias("to_handle"),
+        ContactRequest.recipient.display_name.as_alias("to_display_name"),
+        ContactRequest.reason,
+        ContactRequest.message,
+        ContactRequest.status,
+        ContactRequest.declined_rule,
+        ContactRequest.created_at,
+        ContactRequest.answered_at,
+    ).where(ContactRequest.id.is_in(request_ids))
+    by_id = {row["id"]: row for row in rows}
+    histories = await _histories(
+        [(row["sender"], row["recipient"]) for row in rows], exclude_blocks=True
+    )
+    views = []
+    for request_id in request_ids:
+        row = by_id[request_id]
+        pair = domain.pair_of(row["sender"], row["recipient"])
+        rule = row["declined_rule"]
+        explanation = None
+        if rule and row["sender"] == viewer.id:
+            explanation = gettext(
+                viewer.locale,
+                domain.EXPLANATIONS[rule],
+                name=row["to_display_name"],
+                reason=gettext(viewer.locale, domain.REASON_LABELS[row["reason"]]),
+            )
+        views.append(
+            RequestView(
+                id=row["id"],
+                from_handle=row["from_handle"],
+                from_display_name=row["from_display_name"],
+                to_handle=row["to_handle"],
+                to_display_name=row["to_display_name"],
+                reason=row["reason"],
+                message=row["message"],
+                status=row["status"],
+                declined_rule=rule,
+                explanation=explanation,
+                created_at=row["created_at"],
+                answered_at=row["answered_at"],
+                history=[
+                    entry
+                    for request, entry in histories.get(pair, [])
+                    if request != request_id and entry.at <= row["created_at"]
+                ],
+            )
+        )
+    return views
+
+
+HISTORY_KINDS = ("requested", "accepted", "declined", "removed", "handshake")
+
+
+async def _histories(
+    pairs: list[tuple[int, int]], *, exclude_blocks: bool
+) -> dict[tuple[int, int], list[tuple[int | None, HistoryEntry]]]:
+    """The relationship events of several pairs in one query, keyed by (low, high)."""
+    keys = {domain.pair_of(one, other) for one, other in pairs}
+    if not keys:
+        return {}
+    rows = await (
+        ContactEvent.select(
+            ContactEvent.low,
+            ContactEvent.high,
+            ContactEvent.kind,
+            ContactEvent.reason,
+            ContactEvent.request,
+            ContactEvent.created_at,
+            ContactEvent.actor.handle.as_alias("actor_handle"),
+        )
+        .where(
+            ContactEvent.low.is_in(sorted({low for low, _ in keys}))
+            & ContactEvent.high.is_in(sorted({high for _, high in keys}))
+            & ContactEvent.kind.is_in(list(HISTORY_KINDS))
+        )
+        .order_by(ContactEvent.id)
+    )
+    found: dict[tuple[int, int], list[tuple[int | None, HistoryEntry]]] = {}
+    for row in rows:
+        key = (row["low"], row["high"])
+        if key in keys:
+            found.setdefault(key, []).append(
+                (
+                    row["request"],
+                    HistoryEntry(
+                        kind=row["kind"],
+                        actor_handle=row["actor_handle"],
+                        at=row["created_at"],
+                        reason=row["reason"],
+                    ),
+                )
+            )
+    return found
+
+
+# --- the contact list, one contact, removal and blocks ------------------------------------------
+
+CONTACTS_PER_PAGE_MAX = 200
+
+
+@dataclass
+class ContactSummary:
+    handle: str
+    display_name: str
+    trust: str
+    reason: str
+    since: datetime
+    meetings: int
+
+
+@dataclass
+class ContactPage:
+    contacts: list[ContactSummary]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass
+class TimelineEntry:
+    kind: str
+    actor_handle: str
+    at: datetime
+    reason: str | None = None
+    message: str = ""
+    meetup_slug: str | None = None
+    met_on: date | None = None
+
+
+@dataclass
+class ContactDetail:
+    """One relationship as one of its two people sees it."""
+
+    handle: str
+    display_name: str
+    trust: str
+    reason: str
+    since: datetime | None
+    meetings: int
+    blocked: bool
+    timeline: list[TimelineEntry]
+
+
+async def list_contacts(
+    viewer: User,
+    *,
+    trust: str | None = None,
+    search: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> ContactPage:
+    """The viewer's contacts by name, filtered by trust level and name: two queries."""
+    if trust is not None and trust not in TRUST_LEVELS[1:]:
+        raise FieldError("trust", N_("Filter by one of: online, met, verified."))
+    page = max(1, page)
+    per_page = min(max(1, per_page), CONTACTS_PER_PAGE_MAX)
+    where: Where | And | Or = Contact.owner == viewer.id
+    if trust is not None:
+        where = where & (Contact.trust == trust)
+    words = (search or "").split()
+    for word in words[:5]:
+        # `_` stays a one-character wildcard: it only ever widens a name search a little.
+        pattern = "%" + word.replace("%", "").replace("\\", "") + "%"
+        where = where & (
+            _like(Contact.other.display_name, pattern) | _like(Contact.other.handle, pattern)
+        )
+    total = await Contact.count().where(where)
+    rows = await (
+        Contact.select(
+            Contact.other.handle.as_alias("handle"),
+            Contact.other.display_name.as_alias("display_name"),
+            Contact.trust,
+            Contact.reason,
+            Contact.since,
+            Contact.meetings,
+        )
+        .where(where)
+        .order_by(Contact.other.display_name, Contact.other.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return ContactPage(
+        contacts=[ContactSummary(**row) for row in rows],
+        total=total,
+        page=page,
+        per_page=per_page,
+    )
+
+
+async def contact_detail(viewer: User, handle: str) -> ContactDetail:
+    """One relationship with its timeline; only the two people may see it (else 404)."""
+    other = await visible_person(viewer.id, handle)
+    if other.id == viewer.id:
+        raise NotFound(N_("You are not your own contact."), code="no_such_contact")
+    rows = await _timeline_rows(viewer.id, other.id)
+    contact = (
+        await Contact.select()
+        .where((Contact.owner == viewer.id) & (Contact.other == other.id))
+        .first()
+    )
+    if contact is None and not rows:
+        raise NotFound(N_("This person is not among your contacts."), code="no_such_contact")
+    blocked = await Block.exists().where((Block.blocker == viewer.id) & (Block.blocked == other.id))
+    timeline = [
+        TimelineEntry(
+            kind=row["kind"],
+            actor_handle=row["actor_handle"],
+            at=row["created_at"],
+            reason=row["reason"],
+            message=row["message"] or "",
+            meetup_slug=row["meetup_slug"],
+            met_on=row["met_on"],
+        )
+        for row in rows
+        # A block is the blocker's business: the other side never learns of it.
+        if row["kind"] not in ("blocked", "unblocked") or row["actor"] == viewer.id
+    ]
+    return ContactDetail(
+        handle=other.handle,
+        display_name=other.display_name,
+        trust=contact["trust"] if contact else "none",
+        reason=contact["reason"] if contact else "",
+        since=contact["since"] if contact else None,
+        meetings=contact["meetings"] if contact else 0,
+        blocked=blocked,
+        timeline=timeline,
+    )
+
+
+async def remove_contact(viewer: User, handle: str) -> None:
+    """End a connection; the removal stays in the pair's history for both to see."""
+    other = await visible_person(viewer.id, handle)
+    async with database.write_transaction():
+        await lock_pair(viewer.id, other.id)
+        connected = await Contact.exists().where(
+            (Contact.owner == viewer.id) & (Contact.other == other.id)
+        )
+        if not connected:
+            raise NotFound(N_("This person is not among your contacts."), code="no_such_contact")
+        await record_event(viewer.id, other.id, "removed")
+
+
+async def block(viewer: User, handle: str) -> None:
+    """Block someone: no requests or proposals either way, and they no longer see you."""
+    other = await visible_person(viewer.id, handle)
+    if other.id == viewer.id:
+        raise FieldError("handle", N_("You cannot block yourself."))
+    async with database.write_transaction():
+        await lock_pair(viewer.id, other.id)
+        already = await Block.exists().where(
+            (Block.blocker == viewer.id) & (Block.blocked == other.id)
+        )
+        if not already:
+            await record_event(viewer.id, other.id, "blocked")
+
+
+async def unblock(viewer: User, handle: str) -> None:
+    """Lift your block; the connection does not come back by itself."""
+    other = await visible_person(viewer.id, handle)
+    async with database.write_transaction():
+        await lock_pair(viewer.id, other.id)
+        blocked = await Block.exists().where(
+            (Block.blocker == viewer.id) & (Block.blocked == other.id)
+        )
+        if not blocked:
+            raise NotFound(N_("You have not blocked this person."), code="not_blocked")
+        await record_event(viewer.id, other.id, "unblocked")
+
+
+async def _timeline_rows(one: int, other: int) -> list[dict[str, Any]]:
+    low, high = domain.pair_of(one, other)
+    rows: list[dict[str, Any]] = await (
+        ContactEvent.select(
+            ContactEvent.actor,
+            ContactEvent.actor.handle.as_alias("actor_handle"),
+            ContactEvent.kind,
+            ContactEvent.reason,
+            ContactEvent.message,
+            ContactEvent.meetup.slug.as_alias("meetup_slug"),
+            ContactEvent.met_on,
+            ContactEvent.created_at,
+        )
+        .where((ContactEvent.low == low) & (ContactEvent.high == high))
+        .order_by(ContactEvent.id)
+    )
+    return rows
+
+
+def _like(column: Any, pattern: str) -> Where:
+    """Case-insensitive LIKE: SQLite's LIKE already is (for ASCII), PostgreSQL needs ILIKE."""
+    return column.like(pattern) if database.is_sqlite() else column.ilike(pattern)
