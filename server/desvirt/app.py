@@ -24,6 +24,7 @@ from desvirt import __version__, database
 from desvirt.accounts import api as accounts_api
 from desvirt.accounts import pages as accounts_pages
 from desvirt.calendar import api as calendar_api
+from desvirt.contacts import address_book_api, address_book_pages
 from desvirt.contacts import api as contacts_api
 from desvirt.contacts import pages as contacts_pages
 from desvirt.errors import EXCEPTION_HANDLERS
@@ -91,6 +92,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             meetups_pages.router,
             contacts_api.router,
             contacts_pages.router,
+            address_book_api.router,
+            address_book_pages.router,
             calendar_api.router,
             notifications_pages.router,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),

@@ -56,9 +56,7 @@ def test_a_client_cannot_choose_its_own_address_by_sending_forwarded_for(
 
 
 @given(peer=addresses, forwarded=anything_a_client_writes)
-def test_with_no_trusted_proxy_forwarded_for_never_matters(
-    peer: str, forwarded: list[str]
-) -> None:
+def test_with_no_trusted_proxy_forwarded_for_never_matters(peer: str, forwarded: list[str]) -> None:
     assert client_address(peer, forwarded, ()) == peer
 
 
