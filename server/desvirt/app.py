@@ -30,6 +30,7 @@ from desvirt.contacts import pages as contacts_pages
 from desvirt.errors import EXCEPTION_HANDLERS
 from desvirt.meetups import api as meetups_api
 from desvirt.meetups import pages as meetups_pages
+from desvirt.meetups import service as meetups_service
 from desvirt.notifications import pages as notifications_pages
 from desvirt.operations import api as operations_api
 from desvirt.operations.requests import RequestObserver
@@ -137,8 +138,13 @@ def jinja_environment() -> Environment:
 
 @get("/", include_in_schema=False)
 async def home(request: Request[Any, Any, Any]) -> Template:
-    """The front page: what Desvirt is, and the way in."""
-    return await render(request, "home.html", welcome=request.query_params.get("welcome"))
+    """The front page: what Desvirt is, the way in, and the upcoming public meetups."""
+    return await render(
+        request,
+        "home.html",
+        welcome=request.query_params.get("welcome"),
+        upcoming=await meetups_service.upcoming_public(),
+    )
 
 
 @get("/healthz", tags=["operations"])

@@ -1,5 +1,345 @@
-"""The meetups pages."""
+"""The meetups pages: create, show, edit, RSVP, approve, ticket and check-in, without JavaScript.
 
-from litestar import Router
+Forms carry the API's field names; a refused form comes back with the message next to the
+field and everything typed kept. `GET /m/{slug}.ics` arrives here too (Litestar's `{slug}`
+takes "x.ics") and is handed to the calendar feature.
+"""
 
-router = Router(path="/", route_handlers=[], include_in_schema=False)
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import segno
+from litestar import Request, Response, Router, get, post
+from litestar.response import Redirect, Template
+
+from desvirt.accounts.auth import current_viewer
+from desvirt.accounts.domain import FieldError
+from desvirt.accounts.pages import COMMON_TIMEZONES
+from desvirt.calendar import api as calendar_api
+from desvirt.dependencies import SIGNED_IN, InstanceSettings, SignedInUser
+from desvirt.errors import DesvirtError, Forbidden, NotFound
+from desvirt.i18n import N_, gettext
+from desvirt.meetups import domain, service
+from desvirt.meetups.service import MeetupPage
+from desvirt.rendering import render, request_locale
+
+FORM_FIELDS = (
+    "title",
+    "description",
+    "starts_at",
+    "ends_at",
+    "timezone",
+    "venue_name",
+    "venue_address",
+    "latitude",
+    "longitude",
+    "online_url",
+    "capacity",
+    "visibility",
+    "contacts_min_trust",
+)
+ANSWERED_MESSAGES = {
+    "going": N_("You are going. See you there!"),
+    "waitlisted": N_("The meetup is full: you are on the waitlist."),
+    "maybe": N_("You answered maybe."),
+    "declined": N_("You are not going."),
+    "pending_approval": N_("The host will confirm your place."),
+}
+
+
+@get("/m/new", dependencies=SIGNED_IN)
+async def new_meetup_form(request: Request[Any, Any, Any], viewer: SignedInUser) -> Template:
+    values = {"timezone": viewer.timezone, "visibility": "public", "contacts_min_trust": "online"}
+    return await _form(request, "new", values, {})
+
+
+@post("/m/new", dependencies=SIGNED_IN)
+async def new_meetup_submit(
+    request: Request[Any, Any, Any], viewer: SignedInUser
+) -> Template | Redirect:
+    values, draft = await _draft_from_form(request)
+    problems = domain.meetup_problems(draft, now=service.now())
+    if problems:
+        return await _form(request, "new", values, _messages(request, problems), 422)
+    meetup = await service.create_meetup(viewer, domain.check_meetup(draft))
+    return Redirect(f"/m/{meetup.slug}?created=1", status_code=303)
+
+
+@get("/m/{slug:str}")
+async def meetup_page(
+    request: Request[Any, Any, Any], slug: str, settings: InstanceSettings
+) -> Template | Response[Any]:
+    """The meetup page; `/m/{slug}.ics` is the calendar feature's."""
+    if slug.endswith(".ics"):
+        return await calendar_api.meetup_feed_response(request, slug.removesuffix(".ics"))
+    viewer = await current_viewer(request)
+    page = await service.meetup_page(slug, viewer)
+    notice = None
+    answered = request.query_params.get("answered")
+    if answered in ANSWERED_MESSAGES:
+        notice = ANSWERED_MESSAGES[answered]
+    elif request.query_params.get("created"):
+        notice = N_("Your meetup is ready. Share this page.")
+    elif request.query_params.get("saved"):
+        notice = N_("Saved.")
+    return await _show(request, page, settings, notice=notice)
+
+
+@post("/m/{slug:str}/rsvp", dependencies=SIGNED_IN)
+async def rsvp_submit(
+    request: Request[Any, Any, Any], slug: str, viewer: SignedInUser, settings: InstanceSettings
+) -> Template | Redirect:
+    form = await request.form()
+    try:
+        result = await service.rsvp(
+            slug, viewer, str(form.get("response", "")), str(form.get("guests", "") or "0")
+        )
+    except (FieldError, DesvirtError) as error:
+        page = await service.meetup_page(slug, viewer)
+        return await _show(
+            request,
+            page,
+            settings,
+            errors={"rsvp": _message(request, error)},
+            status_code=_status(error),
+        )
+    return Redirect(f"/m/{slug}?answered={result.status}#rsvp", status_code=303)
+
+
+@post("/m/{slug:str}/visibility", dependencies=SIGNED_IN)
+async def visibility_submit(
+    request: Request[Any, Any, Any], slug: str, viewer: SignedInUser
+) -> Redirect:
+    form = await request.form()
+    await service.set_visible(slug, viewer, form.get("visible") == "1")
+    return Redirect(f"/m/{slug}?saved=1#attendees", status_code=303)
+
+
+@post("/m/{slug:str}/attendees/{handle:str}/{decision:str}", dependencies=SIGNED_IN)
+async def decide_submit(slug: str, handle: str, decision: str, viewer: SignedInUser) -> Redirect:
+    """The host approves or declines a pending RSVP."""
+    if decision not in ("approve", "decline"):
+        raise NotFound(N_("No such meetup."))
+    await service.decide(slug, viewer, handle, approve=decision == "approve")
+    return Redirect(f"/m/{slug}?saved=1#attendees", status_code=303)
+
+
+@get("/m/{slug:str}/checkin/{handle:str}", dependencies=SIGNED_IN)
+async def checkin_page(
+    request: Request[Any, Any, Any], slug: str, handle: str, viewer: SignedInUser
+) -> Template:
+    """Where a ticket's QR code leads: the host confirms the check-in with one tap."""
+    page = await service.meetup_page(slug, viewer)
+    if not page.is_host:
+        raise Forbidden(N_("Only the host can do that."), code="not_host")
+    attendee = next((a for a in page.attendees if a.handle == handle), None)
+    return await render(request, "meetups/checkin.html", page=page, attendee=attendee)
+
+
+@post("/m/{slug:str}/checkin/{handle:str}", dependencies=SIGNED_IN)
+async def checkin_submit(slug: str, handle: str, viewer: SignedInUser) -> Redirect:
+    await service.check_in(slug, viewer, handle)
+    return Redirect(f"/m/{slug}?saved=1#attendees", status_code=303)
+
+
+@get("/m/{slug:str}/ticket", dependencies=SIGNED_IN)
+async def ticket_page(
+    request: Request[Any, Any, Any], slug: str, viewer: SignedInUser, settings: InstanceSettings
+) -> Template:
+    """A going attendee's ticket: a QR code that opens the host's check-in page."""
+    page = await service.meetup_page(slug, viewer)
+    if page.mine is None or page.mine.status != "going":
+        raise NotFound(N_("Only people going have a ticket."), code="no_ticket")
+    url = f"{settings.base_url}/m/{slug}/checkin/{viewer.handle}"
+    qr = segno.make(url, error="m")
+    svg = qr.svg_inline(scale=6, dark="#111", light="#fff", title=url)
+    return await render(request, "meetups/ticket.html", page=page, qr_svg=svg, checkin_url=url)
+
+
+@get("/m/{slug:str}/edit", dependencies=SIGNED_IN)
+async def edit_form(request: Request[Any, Any, Any], slug: str, viewer: SignedInUser) -> Template:
+    page = await service.meetup_page(slug, viewer)
+    _only_host(page)
+    return await _form(request, "edit", _values_of(page), {}, page=page)
+
+
+@post("/m/{slug:str}/edit", dependencies=SIGNED_IN)
+async def edit_submit(
+    request: Request[Any, Any, Any], slug: str, viewer: SignedInUser
+) -> Template | Redirect:
+    page = await service.meetup_page(slug, viewer)
+    _only_host(page)
+    values, draft = await _draft_from_form(request)
+    problems = domain.meetup_problems(draft)
+    errors = _messages(request, problems)
+    status_code = 422
+    if not errors:
+        changes = {name: getattr(draft, name) for name in (*FORM_FIELDS, "requires_approval")}
+        try:
+            await service.update_meetup(slug, viewer, changes)
+        except (FieldError, DesvirtError) as error:
+            errors = {_field(error): _message(request, error)}
+            status_code = _status(error)
+        else:
+            return Redirect(f"/m/{slug}?saved=1", status_code=303)
+    return await _form(request, "edit", values, errors, status_code, page=page)
+
+
+@post("/m/{slug:str}/cancel", dependencies=SIGNED_IN)
+async def cancel_submit(slug: str, viewer: SignedInUser) -> Redirect:
+    await service.cancel_meetup(slug, viewer)
+    return Redirect(f"/m/{slug}?saved=1", status_code=303)
+
+
+# --- rendering -------------------------------------------------------------------------
+
+
+async def _show(
+    request: Request[Any, Any, Any],
+    page: MeetupPage,
+    settings: InstanceSettings,
+    *,
+    notice: str | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
+    meetup = page.meetup
+    url = f"{settings.base_url}/m/{meetup.slug}"
+    location = ", ".join(p for p in (meetup.venue_name, meetup.venue_address) if p)
+    calendar_link = ""
+    if meetup.starts_at and meetup.ends_at:
+        calendar_link = domain.google_calendar_url(
+            title=meetup.title,
+            starts_at=meetup.starts_at,
+            ends_at=meetup.ends_at,
+            details=f"{domain.summary_text(meetup.description, 500)}\n\n{url}".strip(),
+            location=location or meetup.online_url,
+        )
+    viewer_zone = page.viewer.timezone if page.viewer else None
+    return await render(
+        request,
+        "meetups/meetup.html",
+        status_code=status_code,
+        page=page,
+        meetup=meetup,
+        url=url,
+        ics_url=f"{url}.ics",
+        google_url=calendar_link,
+        description_html=domain.render_description(meetup.description),
+        summary=domain.summary_text(meetup.description),
+        map_url=domain.map_url(meetup.latitude, meetup.longitude, meetup.venue_address),
+        show_viewer_zone=bool(viewer_zone and viewer_zone != meetup.timezone),
+        viewer_zone=viewer_zone,
+        is_over=bool(meetup.ends_at and meetup.ends_at <= service.now()),
+        notice=notice,
+        errors=errors or {},
+    )
+
+
+async def _form(
+    request: Request[Any, Any, Any],
+    mode: str,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status_code: int = 200,
+    page: MeetupPage | None = None,
+) -> Template:
+    return await render(
+        request,
+        "meetups/form.html",
+        status_code=status_code,
+        mode=mode,
+        values=values,
+        errors=errors,
+        page=page,
+        timezones=COMMON_TIMEZONES,
+        visibilities=domain.VISIBILITIES,
+        min_trusts=domain.CONTACTS_MIN_TRUST,
+    )
+
+
+async def _draft_from_form(request: Request[Any, Any, Any]) -> tuple[dict[str, Any], Any]:
+    form = await request.form()
+    values: dict[str, Any] = {name: str(form.get(name, "") or "") for name in FORM_FIELDS}
+    values["requires_approval"] = form.get("requires_approval") == "1"
+    draft = domain.MeetupDraft(
+        **{name: values[name] for name in FORM_FIELDS},
+        requires_approval=values["requires_approval"],
+    )
+    return values, draft
+
+
+def _values_of(page: MeetupPage) -> dict[str, Any]:
+    meetup = page.meetup
+    zone = ZoneInfo(meetup.timezone)
+
+    def local(moment: datetime | None) -> str:
+        return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+    return {
+        "title": meetup.title,
+        "description": meetup.description,
+        "starts_at": local(meetup.starts_at),
+        "ends_at": local(meetup.ends_at),
+        "timezone": meetup.timezone,
+        "venue_name": meetup.venue_name,
+        "venue_address": meetup.venue_address,
+        "latitude": "" if meetup.latitude is None else f"{meetup.latitude:.6f}",
+        "longitude": "" if meetup.longitude is None else f"{meetup.longitude:.6f}",
+        "online_url": meetup.online_url,
+        "capacity": "" if meetup.capacity is None else str(meetup.capacity),
+        "visibility": meetup.visibility,
+        "contacts_min_trust": meetup.contacts_min_trust,
+        "requires_approval": meetup.requires_approval,
+    }
+
+
+def _messages(request: Request[Any, Any, Any], problems: list[FieldError]) -> dict[str, str]:
+    locale = request_locale(request)
+    found: dict[str, str] = {}
+    for problem in problems:
+        found.setdefault(problem.field, gettext(locale, problem.message, **problem.params))
+    return found
+
+
+def _message(request: Request[Any, Any, Any], error: FieldError | DesvirtError) -> str:
+    locale = request_locale(request)
+    if isinstance(error, FieldError):
+        return gettext(locale, error.message, **error.params)
+    return gettext(locale, error.detail, **error.params)
+
+
+def _field(error: FieldError | DesvirtError) -> str:
+    return error.field or "form"
+
+
+def _status(error: FieldError | DesvirtError) -> int:
+    return error.status_code if isinstance(error, DesvirtError) else 422
+
+
+def _only_host(page: MeetupPage) -> None:
+    if not page.is_host:
+        raise Forbidden(N_("Only the host can do that."), code="not_host")
+
+
+router = Router(
+    path="/",
+    route_handlers=[
+        new_meetup_form,
+        new_meetup_submit,
+        meetup_page,
+        rsvp_submit,
+        visibility_submit,
+        decide_submit,
+        checkin_page,
+        checkin_submit,
+        ticket_page,
+        edit_form,
+        edit_submit,
+        cancel_submit,
+    ],
+    include_in_schema=False,
+)
