@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -11,6 +12,7 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from desvirt.accounts.tables import User
 from desvirt.dependencies import (
     MAYBE_SIGNED_IN,
     SIGNED_IN,
@@ -18,9 +20,7 @@ from desvirt.dependencies import (
     MaybeUser,
     SignedInUser,
 )
-from desvirt.errors import DesvirtError
-from desvirt.i18n import N_
-from desvirt.meetups import domain, service
+from desvirt.meetups import domain, proposals, service
 from desvirt.meetups.service import MeetupPage
 
 ShortText = Annotated[str, Meta(max_length=1024)]
@@ -32,6 +32,11 @@ class VenueBody(Struct, forbid_unknown_fields=True):
     address: ShortText = ""
     latitude: float | None = None
     longitude: float | None = None
+
+
+class TimeOptionBody(Struct, forbid_unknown_fields=True):
+    starts_at: ShortText
+    ends_at: ShortText
 
 
 class MeetupBody(Struct, forbid_unknown_fields=True):
@@ -47,7 +52,7 @@ class MeetupBody(Struct, forbid_unknown_fields=True):
     contacts_min_trust: ShortText = "online"
     requires_approval: bool = False
     invitees: list[ShortText] | UnsetType = UNSET
-    time_options: list[dict[str, Any]] | UnsetType = UNSET
+    time_options: list[TimeOptionBody] | UnsetType = UNSET
 
 
 class MeetupPatch(Struct, forbid_unknown_fields=True):
@@ -62,6 +67,19 @@ class MeetupPatch(Struct, forbid_unknown_fields=True):
     visibility: ShortText | UnsetType = UNSET
     contacts_min_trust: ShortText | UnsetType = UNSET
     requires_approval: bool | UnsetType = UNSET
+
+
+class VoteBody(Struct, forbid_unknown_fields=True):
+    option_id: int
+    answer: ShortText
+
+
+class VotesBody(Struct, forbid_unknown_fields=True):
+    votes: Annotated[list[VoteBody], Meta(max_length=domain.MAX_TIME_OPTIONS)]
+
+
+class ScheduleBody(Struct, forbid_unknown_fields=True):
+    option_id: int
 
 
 class RsvpBody(Struct, forbid_unknown_fields=True):
@@ -125,6 +143,22 @@ class MeetupView(Struct):
     cancelled_at: datetime | None
     host: Person
     my_rsvp: MyRsvp | None
+    time_options: list[TimeOptionView] | None = None
+    invitees: list[InviteeView] | None = None
+
+
+class TimeOptionView(Struct):
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    votes: dict[str, int]
+    my_vote: str | None
+
+
+class InviteeView(Struct):
+    handle: str
+    display_name: str
+    status: str
 
 
 class RsvpAnswer(Struct, omit_defaults=True):
@@ -152,12 +186,6 @@ async def create_meetup(
     data: JSONBody[MeetupBody], viewer: SignedInUser, settings: InstanceSettings
 ) -> Created:
     """Create a meetup page; `starts_at`/`ends_at` without an offset are read in `timezone`."""
-    if data.invitees or data.time_options:
-        raise DesvirtError(
-            N_("Proposals with invitees and candidate times are not available yet."),
-            code="not_supported",
-            status_code=422,
-        )
     venue = data.venue or VenueBody()
     draft = domain.MeetupDraft(
         title=data.title,
@@ -175,15 +203,26 @@ async def create_meetup(
         contacts_min_trust=data.contacts_min_trust,
         requires_approval=data.requires_approval,
     )
+    if isinstance(data.invitees, UnsetType) and isinstance(data.time_options, UnsetType):
+        fields = domain.check_meetup(draft, now=service.now())
+        meetup = await service.create_meetup(viewer, fields)
+        return created(settings.base_url, meetup.slug)
+    # A desvirtualización proposal: invitees vote on candidate times instead of one time.
+    options = domain.check_time_options(
+        [(option.starts_at, option.ends_at) for option in data.time_options or []],
+        data.timezone,
+        now=service.now(),
+    )
+    first = options[0]
+    draft = replace(draft, starts_at=first.starts_at.isoformat(), ends_at=first.ends_at.isoformat())
     fields = domain.check_meetup(draft, now=service.now())
-    meetup = await service.create_meetup(viewer, fields)
+    meetup = await proposals.create_proposal(settings, viewer, fields, data.invitees or [], options)
     return created(settings.base_url, meetup.slug)
 
 
 @get("/meetups/{slug:str}", dependencies=MAYBE_SIGNED_IN)
 async def read_meetup(slug: str, viewer: MaybeUser, settings: InstanceSettings) -> MeetupView:
-    page = await service.meetup_page(slug, viewer)
-    return meetup_view(settings.base_url, page)
+    return await full_view(settings.base_url, slug, viewer)
 
 
 @patch("/meetups/{slug:str}", dependencies=SIGNED_IN)
@@ -193,13 +232,13 @@ async def edit_meetup(
     """The host changes fields; everything left out stays. Bumps the calendar SEQUENCE."""
     changes = patch_changes(data)
     await service.update_meetup(slug, viewer, changes)
-    return meetup_view(settings.base_url, await service.meetup_page(slug, viewer))
+    return await full_view(settings.base_url, slug, viewer)
 
 
 @post("/meetups/{slug:str}/cancel", status_code=HTTP_200_OK, dependencies=SIGNED_IN)
 async def cancel_meetup(slug: str, viewer: SignedInUser, settings: InstanceSettings) -> MeetupView:
     await service.cancel_meetup(slug, viewer)
-    return meetup_view(settings.base_url, await service.meetup_page(slug, viewer))
+    return await full_view(settings.base_url, slug, viewer)
 
 
 @post("/meetups/{slug:str}/rsvp", status_code=HTTP_200_OK, dependencies=SIGNED_IN)
@@ -288,7 +327,18 @@ def patch_changes(data: MeetupPatch) -> dict[str, Any]:
     return changes
 
 
-def meetup_view(base_url: str, page: MeetupPage) -> MeetupView:
+async def full_view(base_url: str, slug: str, viewer: User | None) -> MeetupView:
+    """The meetup as this viewer may see it, with candidate times when it is a proposal."""
+    page = await service.meetup_page(slug, viewer)
+    proposal = None
+    if page.meetup.kind == "proposal":
+        proposal = await proposals.proposal_state(page.meetup, viewer)
+    return meetup_view(base_url, page, proposal)
+
+
+def meetup_view(
+    base_url: str, page: MeetupPage, proposal: proposals.ProposalState | None = None
+) -> MeetupView:
     meetup = page.meetup
     zone = ZoneInfo(meetup.timezone)
     has_venue = bool(meetup.venue_name or meetup.venue_address or meetup.latitude is not None)
@@ -337,7 +387,50 @@ def meetup_view(base_url: str, page: MeetupPage) -> MeetupView:
         )
         if mine
         else None,
+        time_options=[
+            TimeOptionView(
+                id=option.id,
+                starts_at=option.starts_at.astimezone(zone),
+                ends_at=option.ends_at.astimezone(zone),
+                votes=option.votes,
+                my_vote=option.mine,
+            )
+            for option in proposal.time_options
+        ]
+        if proposal
+        else None,
+        invitees=[
+            InviteeView(handle=i.handle, display_name=i.display_name, status=i.status)
+            for i in proposal.invitees
+        ]
+        if proposal
+        else None,
     )
+
+
+@post("/meetups/{slug:str}/votes", status_code=HTTP_200_OK, dependencies=SIGNED_IN)
+async def vote_on_times(
+    slug: str, data: JSONBody[VotesBody], viewer: SignedInUser, settings: InstanceSettings
+) -> MeetupView:
+    """An invitee answers candidate times yes / maybe / no; voting again replaces the vote."""
+    await proposals.vote(slug, viewer, [(v.option_id, v.answer) for v in data.votes])
+    return await full_view(settings.base_url, slug, viewer)
+
+
+@post("/meetups/{slug:str}/schedule", status_code=HTTP_200_OK, dependencies=SIGNED_IN)
+async def schedule_proposal(
+    slug: str, data: JSONBody[ScheduleBody], viewer: SignedInUser, settings: InstanceSettings
+) -> MeetupView:
+    """The host fixes a candidate time; the proposal becomes a scheduled meetup."""
+    await proposals.schedule(slug, viewer, data.option_id)
+    return await full_view(settings.base_url, slug, viewer)
+
+
+@post("/meetups/{slug:str}/decline", status_code=HTTP_200_OK, dependencies=SIGNED_IN)
+async def decline_proposal(slug: str, viewer: SignedInUser) -> dict[str, str]:
+    """An invitee declines the whole proposal."""
+    await proposals.decline(slug, viewer)
+    return {"status": "declined"}
 
 
 router = Router(
@@ -352,6 +445,9 @@ router = Router(
         approve_attendee,
         decline_attendee,
         check_in,
+        vote_on_times,
+        schedule_proposal,
+        decline_proposal,
     ],
     tags=["meetups"],
 )

@@ -493,3 +493,64 @@ _ALLOWED_TAGS = {
     "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6",
     "table", "thead", "tbody", "tr", "th", "td", "img",
 }  # fmt: skip
+
+
+# --- Desvirtualización proposals: candidate times and votes ---------------------------
+
+MAX_TIME_OPTIONS = 5
+VOTE_ANSWERS = ("yes", "maybe", "no")
+
+
+@dataclass(frozen=True)
+class CandidateTime:
+    """One time a host offers, in UTC."""
+
+    starts_at: datetime
+    ends_at: datetime
+
+
+def check_time_options(
+    raw: Sequence[tuple[str, str]], zone: str, *, now: datetime
+) -> list[CandidateTime]:
+    """1-5 distinct future candidate times from (starts_at, ends_at) strings read in `zone`,
+    sorted by start; the first problem is raised as a FieldError on `time_options`."""
+    if not 1 <= len(raw) <= MAX_TIME_OPTIONS:
+        raise FieldError(
+            "time_options", N_("Offer between 1 and %(count)s candidate times."),
+            count=MAX_TIME_OPTIONS,
+        )
+    options = [
+        CandidateTime(
+            parse_when("time_options", starts, zone), parse_when("time_options", ends, zone)
+        )
+        for starts, ends in raw
+    ]
+    for option in options:
+        if option.ends_at <= option.starts_at:
+            raise FieldError("time_options", N_("Each candidate time must end after it starts."))
+        if option.ends_at - option.starts_at > LONGEST_MEETUP:
+            raise FieldError("time_options", N_("A candidate time lasts at most 14 days."))
+        if option.starts_at <= now:
+            raise FieldError("time_options", N_("Candidate times must be in the future."))
+    if len(set(options)) < len(options):
+        raise FieldError("time_options", N_("The same candidate time is offered twice."))
+    return sorted(options, key=lambda option: (option.starts_at, option.ends_at))
+
+
+def check_vote(answer: str) -> str:
+    if answer not in VOTE_ANSWERS:
+        raise FieldError("answer", N_("Vote yes, maybe or no."))
+    return answer
+
+
+def tally(answers: Iterable[tuple[int, str]]) -> dict[int, dict[str, int]]:
+    """Votes per candidate time: {option_id: {"yes": n, "maybe": n, "no": n}}."""
+    counts: dict[int, dict[str, int]] = {}
+    for option_id, answer in answers:
+        counts.setdefault(option_id, dict.fromkeys(VOTE_ANSWERS, 0))[answer] += 1
+    return counts
+
+
+def proposal_may_be_resent(declined_at: datetime | None, now: datetime, cooldown_days: int) -> bool:
+    """After an invitee declines a proposal, the host waits `cooldown_days` to send another."""
+    return declined_at is None or now - declined_at >= timedelta(days=cooldown_days)

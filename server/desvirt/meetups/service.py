@@ -182,6 +182,13 @@ async def visible_meetup(slug: str, viewer: User | None) -> tuple[Meetup, User]:
         return meetup, host
     if viewer is not None and host.id in await contacts.blocked_either_way(viewer.id):
         raise NotFound(N_("No such meetup."))
+    if meetup.kind == "proposal" and meetup.status == "proposed":
+        # Until the host fixes a time, a proposal is between the host and the invitees.
+        if viewer is None or not await Invitation.exists().where(
+            (Invitation.meetup == meetup.id) & (Invitation.user == viewer.id)
+        ):
+            raise NotFound(N_("No such meetup."))
+        return meetup, host
     if meetup.visibility == "contacts" and (
         viewer is None or not await _may_see_contacts_only(meetup, host.id, viewer.id)
     ):
