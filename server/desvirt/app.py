@@ -30,6 +30,7 @@ from desvirt.contacts import pages as contacts_pages
 from desvirt.errors import EXCEPTION_HANDLERS
 from desvirt.meetups import api as meetups_api
 from desvirt.meetups import pages as meetups_pages
+from desvirt.meetups import proposal_pages
 from desvirt.meetups import service as meetups_service
 from desvirt.notifications import pages as notifications_pages
 from desvirt.operations import api as operations_api
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             accounts_pages.router,
             meetups_api.router,
             meetups_pages.router,
+            proposal_pages.router,
             contacts_api.router,
             contacts_pages.router,
             address_book_api.router,

@@ -22,7 +22,7 @@ from desvirt.calendar import api as calendar_api
 from desvirt.dependencies import SIGNED_IN, InstanceSettings, SignedInUser
 from desvirt.errors import DesvirtError, Forbidden, NotFound
 from desvirt.i18n import N_, gettext
-from desvirt.meetups import domain, service
+from desvirt.meetups import domain, proposals, service
 from desvirt.meetups.service import MeetupPage
 from desvirt.rendering import render, request_locale
 
@@ -85,6 +85,12 @@ async def meetup_page(
         notice = N_("Your meetup is ready. Share this page.")
     elif request.query_params.get("saved"):
         notice = N_("Saved.")
+    elif request.query_params.get("proposed"):
+        notice = N_("Your proposal is sent. Invitees vote on the times; then you fix one.")
+    elif request.query_params.get("voted"):
+        notice = N_("Thanks, your votes are in.")
+    elif request.query_params.get("scheduled"):
+        notice = N_("The time is fixed: this is now a scheduled meetup.")
     return await _show(request, page, settings, notice=notice)
 
 
@@ -219,6 +225,9 @@ async def _show(
             location=location or meetup.online_url,
         )
     viewer_zone = page.viewer.timezone if page.viewer else None
+    proposal = None
+    if meetup.kind == "proposal":
+        proposal = await proposals.proposal_state(meetup, page.viewer)
     return await render(
         request,
         "meetups/meetup.html",
@@ -236,6 +245,7 @@ async def _show(
         is_over=bool(meetup.ends_at and meetup.ends_at <= service.now()),
         notice=notice,
         errors=errors or {},
+        proposal=proposal,
     )
 
 
