@@ -190,7 +190,14 @@ async def settings_charter(
         require_message=form.get("require_message") == "on",
         proposals_from=str(form.get("proposals_from", "")),
     )
-    return await _save_settings(request, viewer, settings, changes, {})
+    # On an error the charter form shows what was sent, not what is stored.
+    kept = {
+        "accepted_reasons": changes.accepted_reasons,
+        "auto_decline_phrases": "\n".join(phrases),
+        "require_message": changes.require_message,
+        "proposals_from": changes.proposals_from,
+    }
+    return await _save_settings(request, viewer, settings, changes, kept)
 
 
 @post("/settings/tokens", dependencies=SIGNED_IN)

@@ -807,3 +807,47 @@ async def _timeline_rows(one: int, other: int) -> list[dict[str, Any]]:
 def _like(column: Any, pattern: str) -> Where:
     """Case-insensitive LIKE: SQLite's LIKE already is (for ASCII), PostgreSQL needs ILIKE."""
     return column.like(pattern) if database.is_sqlite() else column.ilike(pattern)
+
+
+# --- a person's page, as the viewer relates to them -------------------------------------------
+
+
+@dataclass
+class Relationship:
+    """What `/u/{handle}` shows the signed-in viewer about their tie to that person."""
+
+    detail: ContactDetail | None
+    incoming: RequestView | None
+    outgoing: RequestView | None
+
+    @property
+    def connected(self) -> bool:
+        return self.detail is not None and self.detail.trust != "none"
+
+
+async def relationship(viewer: User, other: User) -> Relationship:
+    """The contact with its timeline (if any) and the latest request each way."""
+    try:
+        detail: ContactDetail | None = await contact_detail(viewer, other.handle)
+    except NotFound:
+        detail = None
+    latest = {}
+    for sender, recipient in ((other.id, viewer.id), (viewer.id, other.id)):
+        where = (ContactRequest.sender == sender) & (ContactRequest.recipient == recipient)
+        if sender == other.id:
+            where = where & (ContactRequest.status == "pending")
+        row = (
+            await ContactRequest.select(ContactRequest.id)
+            .where(where)
+            .order_by(ContactRequest.id, ascending=False)
+            .first()
+        )
+        latest[sender] = row["id"] if row else None
+    ids = [request_id for request_id in latest.values() if request_id is not None]
+    views = {view.id: view for view in await _request_views(viewer, ids)}
+    incoming, outgoing = latest[other.id], latest[viewer.id]
+    return Relationship(
+        detail=detail,
+        incoming=views.get(incoming) if incoming else None,
+        outgoing=views.get(outgoing) if outgoing else None,
+    )
