@@ -4,7 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.desvirt-installed
 
-.PHONY: install run test lint typecheck unit migrate demo messages lock clean
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: install run test lint typecheck unit migrate demo messages lock clean browser
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Desvirt needs Python 3.11 or newer")'
@@ -31,7 +33,18 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint typecheck
+# The browser tests drive Debian's Chromium (never a browser downloaded at run time).
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	  else \
+	    echo "!! $(CHROMIUM) is missing and we are not root: the browser tests will be skipped (sudo apt-get install chromium)"; \
+	  fi; \
+	fi
+
+test: lint typecheck browser
 	@# pytest's exit code 5 means no test ran: that is a failure here, not a pass.
 	$(BIN)/pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; \

@@ -23,11 +23,13 @@ from piccolo.engine.base import Engine
 from desvirt import __version__, database
 from desvirt.accounts import api as accounts_api
 from desvirt.accounts import pages as accounts_pages
+from desvirt.accounts.auth import current_viewer
 from desvirt.calendar import api as calendar_api
 from desvirt.contacts import address_book_api, address_book_pages
 from desvirt.contacts import api as contacts_api
 from desvirt.contacts import pages as contacts_pages
 from desvirt.errors import EXCEPTION_HANDLERS
+from desvirt.meetups import agenda as meetups_agenda
 from desvirt.meetups import api as meetups_api
 from desvirt.meetups import pages as meetups_pages
 from desvirt.meetups import proposal_pages
@@ -141,11 +143,13 @@ def jinja_environment() -> Environment:
 @get("/", include_in_schema=False)
 async def home(request: Request[Any, Any, Any]) -> Template:
     """The front page: what Desvirt is, the way in, and the upcoming public meetups."""
+    viewer = await current_viewer(request)
     return await render(
         request,
         "home.html",
         welcome=request.query_params.get("welcome"),
         upcoming=await meetups_service.upcoming_public(),
+        agenda=await meetups_agenda.agenda(viewer) if viewer else None,
     )
 
 

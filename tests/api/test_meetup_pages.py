@@ -152,6 +152,8 @@ async def test_the_front_page_lists_upcoming_public_meetups_only(
     await Meetup.update({Meetup.starts_at: past, Meetup.ends_at: past + timedelta(hours=1)}).where(
         Meetup.slug == old["slug"]
     )
+    await client.get("/logout")
+    client.cookies.clear()
     html = (await client.get("/", headers=HTML)).text
     assert "Open tapas" in html
     assert "Secret tapas" not in html
