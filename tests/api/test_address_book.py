@@ -267,7 +267,7 @@ async def test_my_contacts_export_as_vcard_with_reason_and_trust(
     await contacts_of_ana(client, new_client, sign_up)
     response = await client.get("/api/v1/contacts/export.vcf")
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/vcard")
+    assert response.headers["content-type"] == "text/vcard; charset=utf-8"
     assert "attachment" in response.headers["content-disposition"]
     cards = {card.fn.value: card for card in vobject.readComponents(response.text)}
     assert set(cards) == {"Jonas", "Lucia"}
@@ -285,7 +285,7 @@ async def test_my_contacts_export_as_csv_and_import_back_as_the_same_people(
     await contacts_of_ana(client, new_client, sign_up)
     response = await client.get("/api/v1/contacts/export.csv")
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
     lines = response.text.splitlines()
     assert lines[0] == "Name,Handle,Profile URL,Trust,Reason,Since,Meetings"
     assert lines[1].startswith("Jonas,jonas,http://testserver.local/u/jonas,met,read_your_work,")

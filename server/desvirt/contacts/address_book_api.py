@@ -137,16 +137,14 @@ async def export_vcard(viewer: SignedInUser, settings: InstanceSettings) -> Resp
     text = address_book.contacts_as_vcards(
         contacts, note=address_book_service.vcard_note(viewer.locale)
     )
-    return download(text, "text/vcard; charset=utf-8", "desvirt-contacts.vcf")
+    return download(text, "text/vcard", "desvirt-contacts.vcf")
 
 
 @get("/contacts/export.csv", dependencies=SIGNED_IN)
 async def export_csv(viewer: SignedInUser, settings: InstanceSettings) -> Response[str]:
     """My contacts as CSV: name, handle, profile URL, trust, reason, since, meetings."""
     contacts = await address_book_service.exported_contacts(viewer, settings.base_url)
-    return download(
-        address_book.contacts_as_csv(contacts), "text/csv; charset=utf-8", "desvirt-contacts.csv"
-    )
+    return download(address_book.contacts_as_csv(contacts), "text/csv", "desvirt-contacts.csv")
 
 
 async def uploaded_file(request: Request[Any, Any, Any]) -> tuple[bytes, str, str]:

@@ -77,9 +77,7 @@ class RequestObserver:
                     "route": route or metrics.UNMATCHED_ROUTE,
                     "status": status,
                     "duration_ms": round(elapsed * 1000, 2),
-                    "client": domain.client_address(
-                        peer, forwarded, self.settings.trusted_proxies
-                    ),
+                    "client": domain.client_address(peer, forwarded, self.settings.trusted_proxies),
                 },
             )
             REQUEST_ID.reset(token)
