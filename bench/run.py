@@ -62,6 +62,7 @@ def main() -> int:
 async def run(args: argparse.Namespace) -> int:
     name = f"desvirt_bench_{args.db}"
     dsn = ADMIN_DSN.rsplit("/", 1)[0] + "/" + name
+    machine = _machine()
     await _recreate_database(name)
     workdir = Path(tempfile.mkdtemp(prefix="desvirt-bench-"))
     processes: list[subprocess.Popen[bytes]] = []
@@ -92,12 +93,14 @@ async def run(args: argparse.Namespace) -> int:
         _wait(f"{app}/healthz", processes[0], log_path)
         _wait(f"{bare}/", processes[1], workdir / "bare.log")
         results = await _measure(args, app, bare, seeded, workdir)
+        results["app_memory_mb"] = _group_rss_mb(processes[0].pid)
+        results["load_average_after"] = os.getloadavg()
         if args.explain:
             from bench import explain
 
             results["explain"] = await explain.explain_pages(dsn, settings, seeded)
         results["database"] = generated
-        results["machine"] = _machine()
+        results["machine"] = machine
         results["settings"] = {
             "duration_s": args.duration,
             "connections": args.connections,
@@ -263,6 +266,21 @@ def _markdown(results: dict[str, Any], db: str) -> str:
     return "\n".join(lines)
 
 
+def _group_rss_mb(group: int) -> dict[str, float]:
+    """Resident memory of every process of the app's process group (granian and workers)."""
+    sizes = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        with contextlib.suppress(OSError):
+            if os.getpgid(int(status.parent.name)) != group:
+                continue
+            text = status.read_text()
+            name = re.search(r"Name:\s*(\S+)", text)
+            rss = re.search(r"VmRSS:\s*(\d+)", text)
+            if name and rss:
+                sizes[f"{name.group(1)}-{status.parent.name}"] = round(int(rss.group(1)) / 1024, 1)
+    return sizes
+
+
 def _machine() -> dict[str, Any]:
     cpu = ""
     with contextlib.suppress(OSError):
@@ -274,6 +292,7 @@ def _machine() -> dict[str, Any]:
         memory = f"{int(match.group(1)) / 1024 / 1024:.0f} GiB" if match else ""
     postgres = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
     return {
+        "load_average_before": os.getloadavg(),
         "cpu": cpu,
         "cores": os.cpu_count(),
         "memory": memory,
