@@ -34,6 +34,8 @@ from desvirt.meetups import api as meetups_api
 from desvirt.meetups import pages as meetups_pages
 from desvirt.meetups import proposal_pages
 from desvirt.meetups import service as meetups_service
+from desvirt.met import api as met_api
+from desvirt.met import pages as met_pages
 from desvirt.notifications import pages as notifications_pages
 from desvirt.operations import api as operations_api
 from desvirt.operations.requests import RequestObserver
@@ -99,6 +101,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             contacts_pages.router,
             address_book_api.router,
             address_book_pages.router,
+            met_api.router,
+            met_pages.router,
             calendar_api.router,
             notifications_pages.router,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
