@@ -115,6 +115,22 @@ def test_host_and_two_guests_from_signup_to_check_in(
     lucia.page.goto(f"{meetup_url}/ticket")
     expect(lucia.page.locator("main")).to_contain_text(lucia.t("You are checked in."))
 
+    # Who did you meet? The host ticks Lucía; Lucía, on her phone, ticks Jonas: verified.
+    host.page.goto(meetup_url)
+    host.page.get_by_role("link", name=host.t("Who did you meet?")).click()
+    check_page(host, "met-checklist-de")
+    host.page.get_by_label("Lucía").check()
+    host.page.get_by_role("button", name=host.t("Save who I met")).click()
+    expect(host.page.get_by_role("status").first).to_have_text(
+        host.t("Saved. Trust is updated for both of you.")
+    )
+    lucia.page.goto(meetup_url)
+    lucia.page.get_by_role("link", name=lucia.t("Who did you meet?")).click()
+    lucia.page.get_by_label("Jonas").check()
+    lucia.page.get_by_role("button", name=lucia.t("Save who I met")).click()
+    expect(lucia.page.locator(".checklist")).to_contain_text(lucia.t("Verified"))
+    check_page(lucia, "met-checklist-phone-es")
+
     # Emma asks Jonas to connect, with a reason; he accepts from his requests page.
     emma.go(server.url, f"/u/{host.handle}")
     check_page(emma, "profile-en")
@@ -132,6 +148,21 @@ def test_host_and_two_guests_from_signup_to_check_in(
     host.page.get_by_role("navigation").get_by_role("link", name=host.t("Contacts")).click()
     expect(host.page.locator("main")).to_contain_text("Emma")
     check_page(host, "contacts-de")
+
+    # Face to face, Emma types the code Jonas shows her: they are verified at once.
+    host.page.get_by_role("navigation").get_by_role("link", name=host.t("Handshake")).click()
+    check_page(host, "handshake-de")
+    code = host.page.locator(".handshake-code").inner_text().strip()
+    emma.go(server.url, "/handshake")
+    check_page(emma, "handshake-en")
+    emma.page.get_by_label(emma.t("Their code")).fill(code)
+    emma.page.get_by_role("button", name=emma.t("Continue")).click()
+    check_page(emma, "handshake-confirm-en")
+    emma.page.get_by_role("button", name=emma.t("Yes, we are meeting now")).click()
+    expect(emma.page.get_by_role("status").first).to_have_text(
+        emma.t("You and %(name)s are now verified contacts: both of you can see why.", name="Jonas")
+    )
+    check_page(emma, "handshake-done-en")
 
     # Every other page on the way is complete in German too.
     slug_path = meetup_url.removeprefix(server.url)
