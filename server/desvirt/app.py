@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         httponly=True,
         samesite="lax",
         secure=settings.is_https,
-        exclude=["/static/", "/healthz", "/metrics", "/schema"],
+        exclude=["/static/", "/healthz", "/metrics", "/schema", "/cal/"],
     )
     csrf = CSRFConfig(
         secret=settings.secret_key,

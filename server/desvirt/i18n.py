@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from functools import cache
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_date, format_time, get_datetime_format
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -64,9 +65,30 @@ def negotiate(accept_language: str | None) -> str:
     return min(weighted)[2] if weighted else DEFAULT_LOCALE
 
 
+_DATE_LENGTHS: dict[str, Literal["full", "long", "medium", "short"]] = {
+    "full": "full",
+    "long": "long",
+    "medium": "medium",
+    "short": "short",
+}
+
+
 def format_when(moment: datetime, timezone: str, locale: str, style: str = "medium") -> str:
-    """A date and time as a reader of `locale` expects it, in `timezone`."""
-    return format_datetime(moment, format=style, tzinfo=ZoneInfo(timezone), locale=Locale(locale))
+    """A date and time as a reader of `locale` expects it, in `timezone`.
+
+    `style` is the date's length (full, long, medium, short) in the locale's own pattern; the
+    time never shows seconds (people meet at 19:30, not 19:30:00). `style="time"` gives the
+    time alone, for an end on the same day.
+    """
+    reader = Locale(locale)
+    local = moment.astimezone(ZoneInfo(timezone))
+    time_text = format_time(local, format="short", locale=reader)
+    if style == "time":
+        return str(time_text)
+    length = _DATE_LENGTHS.get(style, "medium")
+    date_text = format_date(local.date(), format=length, locale=reader)
+    pattern = str(get_datetime_format(length, locale=reader)).replace("'", "")
+    return pattern.replace("{1}", date_text).replace("{0}", time_text)
 
 
 def language_name(locale: str) -> str:

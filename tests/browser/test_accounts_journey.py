@@ -64,9 +64,18 @@ def test_newcomer_signs_up_saves_settings_and_logs_back_in(
 
     page.get_by_role("navigation").get_by_role("link", name=t("Settings")).click()
     check_page(newcomer, f"settings-{locale}")
+    # The feed URL has a copy button (an enhancement: it is hidden without JavaScript).
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name=t("Copy")).click()
+    expect(page.locator("#feed-copy-status")).to_have_text(
+        t("Copied. Paste it into your calendar app.")
+    )
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == page.get_by_label(t("Private feed URL")).input_value()
+    assert copied.startswith(server.url + "/cal/") and copied.endswith(".ics")
     page.get_by_label(t("From")).fill("21:30")
     page.get_by_role("button", name=t("Save profile")).click()
-    expect(page.get_by_role("status")).to_have_text(t("Saved."))
+    expect(page.get_by_role("status").first).to_have_text(t("Saved."))
     expect(page.get_by_label(t("From"))).to_have_value("21:30")
     check_page(newcomer)
 
@@ -136,9 +145,10 @@ def test_phone_without_javascript_in_spanish(
 
     page.get_by_role("navigation").get_by_role("link", name=t("Settings")).click()
     check_page(phone, "settings-phone-es")
+    expect(page.get_by_role("button", name=t("Copy"))).to_be_hidden()
     page.get_by_label(t("1 hour before")).check()
     page.get_by_role("button", name=t("Save profile")).click()
-    expect(page.get_by_role("status")).to_have_text(t("Saved."))
+    expect(page.get_by_role("status").first).to_have_text(t("Saved."))
     expect(page.get_by_label(t("1 hour before"))).to_be_checked()
     page.get_by_role("navigation").get_by_role("button", name=t("Log out")).click()
     log_in(server, phone, check_page)
@@ -151,3 +161,21 @@ def test_dark_mode_pages_are_readable(
     for path, name in (("/", "home"), ("/signup", "signup"), ("/login", "login")):
         night.go(server.url, path)
         check_page(night, f"{name}-dark-phone")
+
+
+def test_keyboard_users_skip_to_the_content_and_see_where_they_are(
+    server: Server, person: OpenPerson
+) -> None:
+    visitor = person("de")
+    page = visitor.page
+    visitor.go(server.url, "/login")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name=gettext("de", "Skip to content"))
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    outline = skip.evaluate("element => getComputedStyle(element).outlineStyle")
+    assert outline != "none"
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    current = page.get_by_role("navigation").locator("[aria-current=page]")
+    expect(current).to_have_text(gettext("de", "Log in"))

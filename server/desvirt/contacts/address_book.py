@@ -406,13 +406,14 @@ def _find_header(
 
 
 def _unformula(value: str) -> str:
-    if value.startswith("'") and value[1:2] and value[1] in FORMULA_STARTS:
+    # A leading quote protects a formula start, or a quote that was itself leading.
+    if value.startswith("'") and value[1:2] and value[1] in (*FORMULA_STARTS, "'"):
         return value[1:]
     return value
 
 
 def _formula_safe(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return "'" + value if value.startswith((*FORMULA_STARTS, "'")) else value
 
 
 # --- vCard -----------------------------------------------------------------------------
