@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -55,7 +56,8 @@ class Server:
 
 
 def _free_port() -> int:
-    for port in PORTS:
+    """A random port of 8200-8299 that nothing listens on (other checkouts run these tests too)."""
+    for port in random.sample(PORTS, len(PORTS)):
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
@@ -63,6 +65,19 @@ def _free_port() -> int:
                 continue
             return port
     raise RuntimeError("no free port in 8200-8299 for the browser test server")
+
+
+def _listeners(port: int) -> int:
+    """How many sockets listen on `port`: granian binds with SO_REUSEPORT, so two servers
+    started at the same moment could share a port and answer each other's requests."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as rows:
+            for row in list(rows)[1:]:
+                local, state = row.split()[1], row.split()[3]
+                if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                    count += 1
+    return count
 
 
 def _create_postgres_database() -> str:
@@ -105,7 +120,26 @@ def _drop_postgres_database(url: str) -> None:
 @contextlib.contextmanager
 def running_server(database_url: str, workdir: Path) -> Iterator[Server]:
     """Start `desvirt serve` the way an operator does and wait until /healthz answers."""
-    port = _free_port()
+    for _attempt in range(5):
+        port = _free_port()
+        process, log = _start_server(database_url, workdir, port)
+        try:
+            _wait_until_healthy(process, log, port)
+            if _listeners(port) == 1:
+                break
+        except BaseException:
+            _stop(process)
+            raise
+        _stop(process)  # another checkout's server took the same port at the same moment
+    else:
+        pytest.fail("could not get a port of 8200-8299 to ourselves in 5 attempts")
+    try:
+        yield Server(url=f"http://127.0.0.1:{port}", database=database_url, log=log)
+    finally:
+        _stop(process)
+
+
+def _start_server(database_url: str, workdir: Path, port: int) -> tuple[Any, Path]:
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -125,28 +159,32 @@ def running_server(database_url: str, workdir: Path) -> Iterator[Server]:
         process = subprocess.Popen(
             command, cwd=workdir, env=env, stdout=output, stderr=subprocess.STDOUT
         )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"desvirt serve exited early:\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"desvirt serve did not answer in 60 s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield Server(url=url, database=database_url, log=log)
-    finally:
-        process.terminate()
+    return process, log
+
+
+def _wait_until_healthy(process: Any, log: Path, port: int) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"desvirt serve exited early:\n{log.read_text()[-3000:]}")
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"desvirt serve did not answer in 60 s:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+
+
+def _stop(process: Any) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -203,6 +241,12 @@ class Person:
     email: str = ""
     javascript: bool = True
     visited: list[str] = field(default_factory=list)
+
+    def t(self, text: str, **params: object) -> str:
+        """A text as this person's pages show it, from the same catalogs the server uses."""
+        from desvirt.i18n import gettext
+
+        return gettext(self.locale, text, **params)
 
     def go(self, base: str, path: str) -> Any:
         response = self.page.goto(base + path)

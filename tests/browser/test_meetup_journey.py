@@ -1,0 +1,124 @@
+"""The whole story in real browsers: a host and two guests, from sign-up to the door.
+
+Jonas hosts in German on a desktop. Emma answers in English. Lucía uses a 390 px phone,
+in Spanish, with JavaScript off. The meetup has one seat, so Lucía starts on the waitlist
+and moves up when Emma cancels; the host checks her in from the QR code on her ticket.
+Every page on the way passes `check_page` (language, landmarks, axe-core, no sideways
+scrolling, no English on es/de pages).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import CheckPage, OpenPerson, Person, Server
+from tests.browser.steps import sign_up
+
+pytestmark = pytest.mark.browser
+
+ZONE = "Europe/Madrid"
+
+
+def create_meetup(server: Server, host: Person, check_page: CheckPage, *, seats: int) -> str:
+    """The host fills /m/new for a meetup that has just begun; returns its page's URL."""
+    t = host.t
+    page = host.page
+    page.get_by_role("navigation").get_by_role("link", name=t("New meetup")).click()
+    check_page(host, f"meetup-new-{host.locale}")
+    begun = datetime.now(ZoneInfo(ZONE)).replace(second=0, microsecond=0) - timedelta(minutes=5)
+    page.get_by_label(t("Title")).fill("Feierabend-Treffen #desvirt")
+    page.get_by_label(t("Description")).fill("Wir treffen uns **endlich** persönlich.\n\n- Tapas")
+    page.get_by_label(t("Starts")).fill(begun.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label(t("Ends")).fill((begun + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label(t("Time zone")).fill(ZONE)
+    page.get_by_label(t("Venue")).fill("Casa Lucio")
+    page.get_by_label(t("Address")).fill("Calle de la Cava Baja 35, Madrid")
+    page.get_by_label(t("Capacity (seats, guests included)")).fill(str(seats))
+    page.get_by_label(t("Public: listed on the front page")).check()
+    page.get_by_role("button", name=t("Create meetup")).click()
+    expect(page.get_by_role("status").first).to_have_text(
+        t("Your meetup is ready. Share this page.")
+    )
+    expect(page.get_by_role("heading", level=1)).to_have_text("Feierabend-Treffen #desvirt")
+    check_page(host, f"meetup-host-{host.locale}")
+    return str(page.url.split("?")[0])
+
+
+def answer(person: Person, meetup_url: str, button: str) -> None:
+    person.page.goto(meetup_url)
+    person.page.get_by_role("button", name=person.t(button)).click()
+
+
+def test_host_and_two_guests_from_signup_to_check_in(
+    server: Server, person: OpenPerson, check_page: CheckPage
+) -> None:
+    host = person("de")
+    emma = person("en")
+    lucia = person("es", phone=True, javascript=False)
+    sign_up(server, host, check_page, "Jonas")
+    sign_up(server, emma, check_page, "Emma")
+    sign_up(server, lucia, check_page, "Lucía")
+
+    meetup_url = create_meetup(server, host, check_page, seats=1)
+    # Dates read the German way, in the meetup's zone, with no seconds.
+    when = host.page.locator("#when-heading + p time").first.inner_text()
+    assert re.search(r"\d{1,2}\. \w+ \d{4}, \d{2}:\d{2}$", when), when
+
+    # Emma takes the only seat.
+    answer(emma, meetup_url, "Yes, I'm going")
+    expect(emma.page.get_by_role("status").first).to_have_text(
+        emma.t("You are going. See you there!")
+    )
+    check_page(emma, "meetup-going-en")
+
+    # Lucía, on her phone without JavaScript, answers in Spanish and lands on the waitlist.
+    answer(lucia, meetup_url, "Yes, I'm going")
+    expect(lucia.page.get_by_role("status").first).to_have_text(
+        lucia.t("The meetup is full: you are on the waitlist.")
+    )
+    rsvp = lucia.page.locator("#rsvp")
+    expect(rsvp).to_contain_text(lucia.t("On the waitlist"))
+    expect(rsvp).to_contain_text(lucia.t("position %(position)s", position=1))
+    check_page(lucia, "meetup-waitlisted-phone-es")
+
+    # Emma cannot come after all: her seat goes to Lucía at once.
+    answer(emma, meetup_url, "No")
+    expect(emma.page.get_by_role("status").first).to_have_text(emma.t("You are not going."))
+    lucia.page.goto(meetup_url)
+    expect(lucia.page.locator("#rsvp")).to_contain_text(lucia.t("Going"))
+    expect(lucia.page.locator("#rsvp")).not_to_contain_text(lucia.t("On the waitlist"))
+    check_page(lucia, "meetup-promoted-phone-es")
+
+    # Her ticket carries a QR code that opens the host's check-in page.
+    lucia.page.get_by_role("link", name=lucia.t("Your ticket for the door")).click()
+    check_page(lucia, "ticket-phone-es")
+    qr = lucia.page.locator("figure svg")
+    expect(qr).to_be_visible()
+    checkin_url = qr.locator("title").text_content()
+    assert checkin_url == f"{meetup_url}/checkin/{lucia.handle}"
+
+    # At the door the host scans it and checks her in with one tap.
+    host.page.goto(checkin_url)
+    check_page(host, "checkin-de")
+    host.page.get_by_role("button", name=host.t("Check in %(name)s", name="Lucía")).click()
+    attendees = host.page.locator("#attendees")
+    expect(attendees).to_contain_text("Lucía")
+    expect(attendees).to_contain_text(host.t("checked in"))
+    check_page(host, "meetup-checked-in-de")
+
+    lucia.page.goto(f"{meetup_url}/ticket")
+    expect(lucia.page.locator("main")).to_contain_text(lucia.t("You are checked in."))
+
+    # Anyone with the shared link sees the meetup and is invited to log in to answer.
+    stranger = person("de", phone=True)
+    stranger.go(server.url, meetup_url.removeprefix(server.url))
+    expect(stranger.page.get_by_role("heading", level=1)).to_have_text(
+        "Feierabend-Treffen #desvirt"
+    )
+    expect(stranger.page.get_by_role("link", name=stranger.t("Log in to answer"))).to_be_visible()
+    check_page(stranger, "meetup-anonymous-phone-de")
