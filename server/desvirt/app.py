@@ -34,7 +34,10 @@ from desvirt.meetups import api as meetups_api
 from desvirt.meetups import pages as meetups_pages
 from desvirt.meetups import proposal_pages
 from desvirt.meetups import service as meetups_service
+from desvirt.met import api as met_api
+from desvirt.met import pages as met_pages
 from desvirt.notifications import pages as notifications_pages
+from desvirt.notifications import worker as mail_worker
 from desvirt.operations import api as operations_api
 from desvirt.operations.requests import RequestObserver
 from desvirt.rendering import render
@@ -61,7 +64,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if owns_engine:
             await database.connect(engine, settings.database_pool_max)
         try:
-            yield
+            if owns_engine:  # tests hand in an engine and drive the mail worker themselves
+                async with mail_worker.running(settings):
+                    yield
+            else:
+                yield
         finally:
             if owns_engine:
                 await database.disconnect(engine)
@@ -83,7 +90,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         cookie_httponly=True,
         header_name="x-csrf-token",
         # The JSON API is protected by SameSite session cookies and bearer tokens instead.
-        exclude=["/api/", "/cal/", "/healthz", "/metrics"],
+        exclude=["/api/", "/cal/", "/unsubscribe/", "/healthz", "/metrics"],
     )
     app = Litestar(
         route_handlers=[
@@ -99,6 +106,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             contacts_pages.router,
             address_book_api.router,
             address_book_pages.router,
+            met_api.router,
+            met_pages.router,
             calendar_api.router,
             notifications_pages.router,
             create_static_files_router(path="/static", directories=[STATIC_DIR]),

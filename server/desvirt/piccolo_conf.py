@@ -14,5 +14,6 @@ APP_REGISTRY = AppRegistry(
         "desvirt.meetups.piccolo_app",
         "desvirt.contacts.piccolo_app",
         "desvirt.met.piccolo_app",
+        "desvirt.notifications.piccolo_app",
     ]
 )

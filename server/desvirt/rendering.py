@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar import Request
 from litestar.response import Template
@@ -40,6 +41,12 @@ def page_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
     def when(moment: datetime, timezone: str | None = None, style: str = "medium") -> str:
         return format_when(moment, timezone or zone, locale, style)
 
+    def until(start: datetime, end: datetime, timezone: str | None = None) -> str:
+        """The end of a span: its time alone when it ends on the day it starts."""
+        local = ZoneInfo(timezone or zone)
+        same_day = start.astimezone(local).date() == end.astimezone(local).date()
+        return format_when(end, timezone or zone, locale, "time" if same_day else "medium")
+
     return {
         "viewer": viewer,
         "locale": locale,
@@ -47,6 +54,7 @@ def page_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
         "gettext": catalog.gettext,
         "ngettext": catalog.ngettext,
         "when": when,
+        "until": until,
         "languages": [(code, language_name(code)) for code in SUPPORTED_LOCALES],
         "current_path": request.url.path,
     }

@@ -20,7 +20,8 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,12 @@ def _listeners(port: int) -> int:
     return count
 
 
+def _run_apart(work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run async database admin work in a thread: Playwright's sync API owns this thread's loop."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, work()).result(timeout=60)
+
+
 def _create_postgres_database() -> str:
     import asyncpg
 
@@ -93,7 +100,7 @@ def _create_postgres_database() -> str:
             await admin.close()
 
     try:
-        asyncio.run(create())
+        _run_apart(create)
     except OSError as error:
         message = f"PostgreSQL is not answering at {POSTGRES_ADMIN_DSN}: {error}"
         if IN_CI:
@@ -114,7 +121,7 @@ def _drop_postgres_database(url: str) -> None:
         finally:
             await admin.close()
 
-    asyncio.run(drop())
+    _run_apart(drop)
 
 
 @contextlib.contextmanager
@@ -340,3 +347,11 @@ def check_page(auditor: Any) -> CheckPage:
             save_screenshot(page, screenshot)
 
     return check
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_server(request: pytest.FixtureRequest) -> Server:
+    """The test runs once against a server on SQLite and once against one on PostgreSQL."""
+    name = "server" if request.param == "sqlite" else "postgres_server"
+    running: Server = request.getfixturevalue(name)
+    return running

@@ -55,8 +55,9 @@ def answer(person: Person, meetup_url: str, button: str) -> None:
 
 
 def test_host_and_two_guests_from_signup_to_check_in(
-    server: Server, person: OpenPerson, check_page: CheckPage
+    any_server: Server, person: OpenPerson, check_page: CheckPage
 ) -> None:
+    server = any_server
     host = person("de")
     emma = person("en")
     lucia = person("es", phone=True, javascript=False)
@@ -113,6 +114,36 @@ def test_host_and_two_guests_from_signup_to_check_in(
 
     lucia.page.goto(f"{meetup_url}/ticket")
     expect(lucia.page.locator("main")).to_contain_text(lucia.t("You are checked in."))
+
+    # Emma asks Jonas to connect, with a reason; he accepts from his requests page.
+    emma.go(server.url, f"/u/{host.handle}")
+    check_page(emma, "profile-en")
+    emma.page.get_by_label(emma.t("Reason")).select_option("meeting_soon")
+    emma.page.get_by_label(emma.t("Message")).fill("See you at the Feierabend-Treffen!")
+    emma.page.get_by_role("button", name=emma.t("Send request")).click()
+    expect(emma.page.get_by_text(emma.t("Your request is waiting for an answer."))).to_be_visible()
+    check_page(emma)
+    host.page.get_by_role("navigation").get_by_role("link", name=host.t("Requests")).click()
+    incoming = host.page.locator("#incoming")
+    expect(incoming).to_contain_text("See you at the Feierabend-Treffen!")
+    expect(incoming).to_contain_text(host.t("We are about to meet"))
+    check_page(host, "requests-de")
+    incoming.get_by_role("button", name=host.t("Accept")).first.click()
+    host.page.get_by_role("navigation").get_by_role("link", name=host.t("Contacts")).click()
+    expect(host.page.locator("main")).to_contain_text("Emma")
+    check_page(host, "contacts-de")
+
+    # Every other page on the way is complete in German too.
+    slug_path = meetup_url.removeprefix(server.url)
+    for path, name in (
+        (f"/u/{emma.handle}", "contact-de"),
+        (f"{slug_path}/edit", "meetup-edit-de"),
+        ("/m/propose", "propose-de"),
+        ("/contacts/import", "address-book-de"),
+        ("/settings", None),
+    ):
+        host.go(server.url, path)
+        check_page(host, name)
 
     # Anyone with the shared link sees the meetup and is invited to log in to answer.
     stranger = person("de", phone=True)

@@ -516,7 +516,8 @@ def check_time_options(
     sorted by start; the first problem is raised as a FieldError on `time_options`."""
     if not 1 <= len(raw) <= MAX_TIME_OPTIONS:
         raise FieldError(
-            "time_options", N_("Offer between 1 and %(count)s candidate times."),
+            "time_options",
+            N_("Offer between 1 and %(count)s candidate times."),
             count=MAX_TIME_OPTIONS,
         )
     options = [

@@ -1,0 +1,139 @@
+"""Met in person in the browser, without JavaScript: the checklist, handshakes, confirmations."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import httpx
+
+from desvirt.contacts import service as contacts
+from desvirt.contacts.tables import ContactEvent
+from tests.api.test_met_in_person import Join, Person, claim, connect, join, meetup
+from tests.conftest import csrf_token
+
+__all__ = ["join"]  # the fixture, shared with the API tests
+
+HTML = {"accept": "text/html"}
+CODE = re.compile(r'class="handshake-code">([0-9A-Z]{4}-[0-9A-Z]{4})<')
+
+
+async def page(person: Person, path: str, **headers: str) -> httpx.Response:
+    return await person.client.get(path, headers={**HTML, **headers})
+
+
+async def submit(
+    person: Person, path: str, form_page: str, data: dict[str, object]
+) -> httpx.Response:
+    body = {**data, "_csrf_token": csrf_token(form_page)}
+    return await person.client.post(path, data=body, headers=HTML)
+
+
+async def test_the_checklist_page_lists_who_was_there_and_saves_ticks(join: Join) -> None:
+    host, ana, ben, carla = [await join(h) for h in ("host", "ana", "ben", "carla")]
+    await connect(ana, ben)
+    slug = await meetup(host, ana, ben, carla, checked_in=(carla,))
+    shown = await page(ana, f"/m/{slug}/met")
+    assert shown.status_code == 200
+    text = shown.text
+    assert text.index("Carla") < text.index("Ben") < text.index("Host")
+    assert 'name="met" value="ben"' in text and 'for="met-ben"' in text
+    saved = await submit(ana, f"/m/{slug}/met", text, {"met": ["ben", "carla"]})
+    assert saved.status_code == 303
+    assert saved.headers["location"] == f"/m/{slug}/met?saved=1"
+    again = await page(ana, f"/m/{slug}/met?saved=1")
+    assert 'value="ben" checked' in again.text and 'value="carla" checked' in again.text
+    assert await contacts.trust_level(ana.id, ben.id) == "met"
+    ben_view = await page(ben, f"/m/{slug}/met")
+    assert "Says you met" in ben_view.text
+
+
+async def test_the_checklist_page_is_a_404_to_people_who_were_not_there(join: Join) -> None:
+    host, ana, carla = [await join(h) for h in ("host", "ana", "carla")]
+    slug = await meetup(host, ana)
+    response = await page(carla, f"/m/{slug}/met")
+    assert response.status_code == 404
+    assert "<html" in response.text
+
+
+async def test_before_the_meetup_the_checklist_says_to_come_back(join: Join) -> None:
+    host, ana = await join("host"), await join("ana", locale="es")
+    slug = await meetup(host, ana, starts_in=timedelta(days=2))
+    response = await page(ana, f"/m/{slug}/met")
+    assert response.status_code == 200
+    assert '<html lang="es">' in response.text
+    assert "¿A quién conociste?" in response.text
+    assert 'name="met"' not in response.text
+
+
+async def test_a_handshake_face_to_face_in_the_browser(join: Join) -> None:
+    ana, ben = await join("ana"), await join("ben")
+    shown = await page(ana, "/handshake")
+    assert shown.status_code == 200
+    assert shown.headers["cache-control"] == "no-store"
+    assert "<svg" in shown.text
+    match = CODE.search(shown.text)
+    assert match
+    code = match.group(1)
+    confirm = await page(ben, f"/handshake/{code}")
+    assert confirm.status_code == 200
+    assert "Ana" in confirm.text
+    done = await submit(ben, f"/handshake/{code}", confirm.text, {})
+    assert done.status_code == 200
+    assert "verified contacts" in done.text
+    assert await contacts.trust_level(ana.id, ben.id) == "verified"
+    used = await submit(ben, f"/handshake/{code}", confirm.text, {})
+    assert used.status_code == 409
+    assert "already used" in used.text
+
+
+async def test_typing_a_code_leads_to_its_confirmation_and_a_bad_one_is_shown_next_to_the_field(
+    join: Join,
+) -> None:
+    ana, ben = await join("ana"), await join("ben")
+    match = CODE.search((await page(ana, "/handshake")).text)
+    assert match
+    form = await page(ben, "/handshake")
+    typed = await submit(ben, "/handshake/enter", form.text, {"code": match.group(1).lower()})
+    assert typed.status_code == 303
+    assert typed.headers["location"] == f"/handshake/{match.group(1)}"
+    bad = await submit(ben, "/handshake/enter", form.text, {"code": "hello!"})
+    assert bad.status_code == 422
+    assert 'id="code-error"' in bad.text
+    assert 'value="hello!"' in bad.text
+
+
+async def test_signed_out_visitors_are_sent_to_log_in_and_back(client: httpx.AsyncClient) -> None:
+    response = await client.get("/handshake/ABCD-EFGH", headers=HTML)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/handshake/ABCD-EFGH"
+
+
+async def test_the_other_person_sees_a_confirm_button_and_confirming_verifies(join: Join) -> None:
+    host, ana, ben = [await join(h) for h in ("host", "ana", "ben")]
+    await connect(ana, ben)
+    slug = await meetup(host, ana, ben)
+    await claim(ana, ben, meetup_slug=slug)
+    shown = await page(ben, "/handshake")
+    assert "Did you meet them?" in shown.text
+    assert 'action="/contacts/ana/met"' in shown.text
+    confirmed = await submit(ben, "/contacts/ana/met", shown.text, {"next": "/handshake"})
+    assert confirmed.status_code == 303
+    assert confirmed.headers["location"] == "/handshake"
+    assert await contacts.trust_level(ben.id, ana.id) == "verified"
+    claims = await ContactEvent.select(ContactEvent.meetup).where(
+        ContactEvent.kind == "met_claimed"
+    )
+    assert len({row["meetup"] for row in claims}) == 1
+    assert "Did you meet them?" not in (await page(ben, "/handshake")).text
+
+
+async def test_retracting_from_a_page(join: Join) -> None:
+    ana, ben = await join("ana"), await join("ben")
+    await connect(ana, ben)
+    await claim(ana, ben)
+    form = await page(ana, "/handshake")
+    response = await submit(ana, "/contacts/ben/met/retract", form.text, {"next": "//evil"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/u/ben"
+    assert await contacts.trust_level(ana.id, ben.id) == "online"
