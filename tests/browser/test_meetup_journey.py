@@ -1,8 +1,9 @@
 """The whole story in real browsers: a host and two guests, from sign-up to the door.
 
-Jonas hosts in German on a desktop. Emma answers in English. Lucía uses a 390 px phone,
-in Spanish, with JavaScript off. The meetup has one seat, so Lucía starts on the waitlist
-and moves up when Emma cancels; the host checks her in from the QR code on her ticket.
+Jonas hosts in German on a desktop. Emma answers in English, in dark mode. Lucía uses a
+390 px phone, in Spanish, with JavaScript off. The meetup has one seat, so Lucía starts on
+the waitlist and moves up when Emma cancels; the host checks her in from the QR code on her
+ticket.
 Every page on the way passes `check_page` (language, landmarks, axe-core, no sideways
 scrolling, no English on es/de pages).
 """
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from desvirt.i18n import format_when
 from tests.browser.conftest import CheckPage, OpenPerson, Person, Server
 from tests.browser.steps import sign_up
 
@@ -24,13 +26,25 @@ pytestmark = pytest.mark.browser
 ZONE = "Europe/Madrid"
 
 
-def create_meetup(server: Server, host: Person, check_page: CheckPage, *, seats: int) -> str:
-    """The host fills /m/new for a meetup that has just begun; returns its page's URL."""
+def create_meetup(
+    server: Server, host: Person, check_page: CheckPage, *, seats: int
+) -> tuple[str, datetime]:
+    """The host fills /m/new for a meetup that has just begun; returns its URL and start."""
     t = host.t
     page = host.page
     page.get_by_role("navigation").get_by_role("link", name=t("New meetup")).click()
     check_page(host, f"meetup-new-{host.locale}")
     begun = datetime.now(ZoneInfo(ZONE)).replace(second=0, microsecond=0) - timedelta(minutes=5)
+    # A refused form comes back with the message next to the field and the input kept.
+    page.get_by_label(t("Title")).fill("Feierabend-Treffen #desvirt")
+    page.get_by_label(t("Starts")).fill(begun.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label(t("Ends")).fill((begun - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label(t("Time zone")).fill(ZONE)
+    page.get_by_role("button", name=t("Create meetup")).click()
+    expect(page.get_by_label(t("Ends"))).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#ends_at-error")).to_be_visible()
+    expect(page.get_by_label(t("Title"))).to_have_value("Feierabend-Treffen #desvirt")
+    check_page(host, f"meetup-new-error-{host.locale}")
     page.get_by_label(t("Title")).fill("Feierabend-Treffen #desvirt")
     page.get_by_label(t("Description")).fill("Wir treffen uns **endlich** persönlich.\n\n- Tapas")
     page.get_by_label(t("Starts")).fill(begun.strftime("%Y-%m-%dT%H:%M"))
@@ -46,7 +60,7 @@ def create_meetup(server: Server, host: Person, check_page: CheckPage, *, seats:
     )
     expect(page.get_by_role("heading", level=1)).to_have_text("Feierabend-Treffen #desvirt")
     check_page(host, f"meetup-host-{host.locale}")
-    return str(page.url.split("?")[0])
+    return str(page.url.split("?")[0]), begun
 
 
 def answer(person: Person, meetup_url: str, button: str) -> None:
@@ -59,13 +73,13 @@ def test_host_and_two_guests_from_signup_to_check_in(
 ) -> None:
     server = any_server
     host = person("de")
-    emma = person("en")
+    emma = person("en", dark=True)  # and her pages in dark mode, contrast checked by axe
     lucia = person("es", phone=True, javascript=False)
     sign_up(server, host, check_page, "Jonas")
-    sign_up(server, emma, check_page, "Emma")
+    sign_up(server, emma, check_page, "Emma", zone="Europe/London")
     sign_up(server, lucia, check_page, "Lucía")
 
-    meetup_url = create_meetup(server, host, check_page, seats=1)
+    meetup_url, starts_at = create_meetup(server, host, check_page, seats=1)
     # Dates read the German way, in the meetup's zone, with no seconds.
     when = host.page.locator("#when-heading + p time").first.inner_text()
     assert re.search(r"\d{1,2}\. \w+ \d{4}, \d{2}:\d{2}$", when), when
@@ -76,6 +90,14 @@ def test_host_and_two_guests_from_signup_to_check_in(
         emma.t("You are going. See you there!")
     )
     check_page(emma, "meetup-going-en")
+    # Emma lives in London: the page also gives the time in her zone, an hour earlier.
+    in_her_zone = emma.page.locator("#when-heading ~ p.hint")
+    expect(in_her_zone).to_contain_text(
+        emma.t("In your time zone (%(zone)s):", zone="Europe/London")
+    )
+    london = format_when(starts_at, "Europe/London", "en", "full")
+    assert london.endswith(format_when(starts_at - timedelta(hours=1), ZONE, "en", "time"))
+    expect(in_her_zone).to_contain_text(london)
 
     # Lucía, on her phone without JavaScript, answers in Spanish and lands on the waitlist.
     answer(lucia, meetup_url, "Yes, I'm going")
@@ -164,6 +186,47 @@ def test_host_and_two_guests_from_signup_to_check_in(
     )
     check_page(emma, "handshake-done-en")
 
+    # Jonas proposes two candidate times to Emma; she votes; he fixes the one she can make.
+    host.go(server.url, "/m/propose")
+    page = host.page
+    page.get_by_label(host.t("Title")).fill("Kaffee und Kuchen")
+    page.get_by_label("Emma").check()
+    page.get_by_label(host.t("Time zone")).fill(ZONE)
+    for number, days in ((1, 3), (2, 4)):
+        day = (starts_at + timedelta(days=days)).replace(hour=16, minute=0)
+        starts = host.t("Option %(number)s starts", number=number)
+        ends = host.t("Option %(number)s ends", number=number)
+        page.get_by_label(starts).fill(day.strftime("%Y-%m-%dT%H:%M"))
+        page.get_by_label(ends).fill((day + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label(host.t("Venue")).fill("Café Central")
+    page.get_by_role("button", name=host.t("Send the proposal")).click()
+    expect(page.get_by_role("status").first).to_have_text(
+        host.t("Your proposal is sent. Invitees vote on the times; then you fix one.")
+    )
+    check_page(host, "proposal-host-de")
+    proposal_url = page.url.split("?")[0]
+    emma.page.goto(proposal_url)
+    check_page(emma, "proposal-vote-en")
+    first, second = emma.page.locator("fieldset.vote").all()
+    first.get_by_label(emma.t("Yes")).check()
+    second.get_by_label(emma.t("No")).check()
+    emma.page.get_by_role("button", name=emma.t("Send my votes")).click()
+    expect(emma.page.get_by_role("status").first).to_have_text(emma.t("Thanks, your votes are in."))
+    page.goto(proposal_url)
+    options = page.locator("#times .options > li")
+    expect(options.first).to_contain_text(
+        host.t("%(yes)s yes · %(maybe)s maybe · %(no)s no", yes=1, maybe=0, no=0)
+    )
+    options.first.get_by_role("button", name=host.t("Fix this time")).click()
+    expect(page.get_by_role("status").first).to_have_text(
+        host.t("The time is fixed: this is now a scheduled meetup.")
+    )
+    check_page(host, "proposal-fixed-de")
+    answer(emma, proposal_url, "Yes, I'm going")
+    expect(emma.page.get_by_role("status").first).to_have_text(
+        emma.t("You are going. See you there!")
+    )
+
     # Every other page on the way is complete in German too.
     slug_path = meetup_url.removeprefix(server.url)
     for path, name in (
@@ -175,6 +238,22 @@ def test_host_and_two_guests_from_signup_to_check_in(
     ):
         host.go(server.url, path)
         check_page(host, name)
+
+    # ... and in Spanish, on the phone without JavaScript, including a page that is not there.
+    for path, name in (
+        ("/contacts", "contacts-phone-es"),
+        ("/contacts/requests", "requests-phone-es"),
+        (f"/u/{host.handle}", "contact-phone-es"),
+        ("/handshake", "handshake-phone-es"),
+        ("/m/propose", "propose-phone-es"),
+        ("/contacts/import", "address-book-phone-es"),
+        ("/settings", "settings-member-phone-es"),
+    ):
+        lucia.go(server.url, path)
+        check_page(lucia, name)
+    missing = lucia.page.goto(f"{server.url}/m/no-such-meetup")
+    assert missing is not None and missing.status == 404
+    check_page(lucia, "not-found-phone-es")
 
     # Anyone with the shared link sees the meetup and is invited to log in to answer.
     stranger = person("de", phone=True)
