@@ -295,3 +295,26 @@ async def test_the_list_filters_by_trust_searches_names_and_paginates(
     second = await c["ana"].get("/api/v1/contacts?per_page=2&page=2")
     assert [x["handle"] for x in second.json()] == ["leo"]
     assert 'rel="prev"' in second.headers["link"]
+
+
+async def test_concurrent_requests_never_pass_the_daily_limit(
+    db: Backend, settings: Settings, new_client: ClientFactory, sign_up: SignUp
+) -> None:
+    import asyncio
+
+    strict = create_app(replace(settings, contact_requests_per_day=3))
+    handles = [f"person{n}" for n in range(12)]
+    for handle in handles:
+        await sign_up(await new_client(), handle)
+    async with open_client(strict) as ana:
+        await sign_up(ana, "ana")
+        answers = await asyncio.gather(*(ask(ana, handle) for handle in handles))
+    codes = sorted(answer.status_code for answer in answers)
+    assert codes == [201] * 3 + [429] * 9
+    assert await ContactRequest.count() == 3
+
+
+async def test_the_openapi_document_lists_the_contact_endpoints(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    for path in ("/api/v1/contacts", "/api/v1/contacts/requests", "/api/v1/contacts/{handle}"):
+        assert path in schema["paths"]

@@ -10,7 +10,9 @@ from playwright.sync_api import expect
 from tests.browser.conftest import PASSWORD, CheckPage, Person, Server
 
 
-def sign_up(server: Server, person: Person, check_page: CheckPage, name: str) -> None:
+def sign_up(
+    server: Server, person: Person, check_page: CheckPage, name: str, zone: str = "Europe/Madrid"
+) -> None:
     """Sign up from the front page, the way a newcomer finds the way in."""
     t = person.t
     plain = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode()
@@ -24,7 +26,7 @@ def sign_up(server: Server, person: Person, check_page: CheckPage, name: str) ->
     person.page.get_by_label(t("Handle")).fill(person.handle)
     person.page.get_by_label(t("Email")).fill(person.email)
     person.page.get_by_label(t("Password")).fill(PASSWORD)
-    person.page.get_by_label(t("Time zone")).fill("Europe/Madrid")
+    person.page.get_by_label(t("Time zone")).fill(zone)
     person.page.get_by_role("button", name=t("Sign up")).click()
     welcome = t("Welcome, %(name)s! Your account is ready.", name=name)
     expect(person.page.get_by_role("status").first).to_have_text(welcome)

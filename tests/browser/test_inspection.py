@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from tests.browser.inspection import untranslated_texts
+from typing import Any
+
+import pytest
+
+from tests.browser.inspection import accessibility_problems, horizontal_overflow, untranslated_texts
 
 
 def test_english_text_on_a_spanish_page_is_caught() -> None:
@@ -23,3 +27,20 @@ def test_translated_pages_names_and_scripts_pass() -> None:
         "<script>var label = 'Settings';</script><style>.x{}</style></body></html>"
     )
     assert untranslated_texts(html, "es") == []
+
+
+@pytest.mark.browser
+def test_axe_and_the_width_check_catch_broken_pages(browser: Any) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    try:
+        page.set_content(
+            '<html lang="en"><head><title>Broken</title></head><body><main>'
+            '<img src="x.png"><input type="text"><div style="width:600px">wide</div>'
+            "</main></body></html>"
+        )
+        problems = " ".join(accessibility_problems(page))
+        assert "image-alt" in problems
+        assert "label" in problems
+        assert horizontal_overflow(page) > 0
+    finally:
+        page.close()

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from desvirt.i18n import format_when
 from tests.browser.conftest import CheckPage, OpenPerson, Person, Server
 from tests.browser.steps import sign_up
 
@@ -24,13 +25,25 @@ pytestmark = pytest.mark.browser
 ZONE = "Europe/Madrid"
 
 
-def create_meetup(server: Server, host: Person, check_page: CheckPage, *, seats: int) -> str:
-    """The host fills /m/new for a meetup that has just begun; returns its page's URL."""
+def create_meetup(
+    server: Server, host: Person, check_page: CheckPage, *, seats: int
+) -> tuple[str, datetime]:
+    """The host fills /m/new for a meetup that has just begun; returns its URL and start."""
     t = host.t
     page = host.page
     page.get_by_role("navigation").get_by_role("link", name=t("New meetup")).click()
     check_page(host, f"meetup-new-{host.locale}")
     begun = datetime.now(ZoneInfo(ZONE)).replace(second=0, microsecond=0) - timedelta(minutes=5)
+    # A refused form comes back with the message next to the field and the input kept.
+    page.get_by_label(t("Title")).fill("Feierabend-Treffen #desvirt")
+    page.get_by_label(t("Starts")).fill(begun.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label(t("Ends")).fill((begun - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label(t("Time zone")).fill(ZONE)
+    page.get_by_role("button", name=t("Create meetup")).click()
+    expect(page.get_by_label(t("Ends"))).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#ends_at-error")).to_be_visible()
+    expect(page.get_by_label(t("Title"))).to_have_value("Feierabend-Treffen #desvirt")
+    check_page(host, f"meetup-new-error-{host.locale}")
     page.get_by_label(t("Title")).fill("Feierabend-Treffen #desvirt")
     page.get_by_label(t("Description")).fill("Wir treffen uns **endlich** persönlich.\n\n- Tapas")
     page.get_by_label(t("Starts")).fill(begun.strftime("%Y-%m-%dT%H:%M"))
@@ -46,7 +59,7 @@ def create_meetup(server: Server, host: Person, check_page: CheckPage, *, seats:
     )
     expect(page.get_by_role("heading", level=1)).to_have_text("Feierabend-Treffen #desvirt")
     check_page(host, f"meetup-host-{host.locale}")
-    return str(page.url.split("?")[0])
+    return str(page.url.split("?")[0]), begun
 
 
 def answer(person: Person, meetup_url: str, button: str) -> None:
@@ -62,10 +75,10 @@ def test_host_and_two_guests_from_signup_to_check_in(
     emma = person("en")
     lucia = person("es", phone=True, javascript=False)
     sign_up(server, host, check_page, "Jonas")
-    sign_up(server, emma, check_page, "Emma")
+    sign_up(server, emma, check_page, "Emma", zone="Europe/London")
     sign_up(server, lucia, check_page, "Lucía")
 
-    meetup_url = create_meetup(server, host, check_page, seats=1)
+    meetup_url, starts_at = create_meetup(server, host, check_page, seats=1)
     # Dates read the German way, in the meetup's zone, with no seconds.
     when = host.page.locator("#when-heading + p time").first.inner_text()
     assert re.search(r"\d{1,2}\. \w+ \d{4}, \d{2}:\d{2}$", when), when
@@ -76,6 +89,14 @@ def test_host_and_two_guests_from_signup_to_check_in(
         emma.t("You are going. See you there!")
     )
     check_page(emma, "meetup-going-en")
+    # Emma lives in London: the page also gives the time in her zone, an hour earlier.
+    in_her_zone = emma.page.locator("#when-heading ~ p.hint")
+    expect(in_her_zone).to_contain_text(
+        emma.t("In your time zone (%(zone)s):", zone="Europe/London")
+    )
+    london = format_when(starts_at, "Europe/London", "en", "full")
+    assert london.endswith(format_when(starts_at - timedelta(hours=1), ZONE, "en", "time"))
+    expect(in_her_zone).to_contain_text(london)
 
     # Lucía, on her phone without JavaScript, answers in Spanish and lands on the waitlist.
     answer(lucia, meetup_url, "Yes, I'm going")
@@ -115,6 +136,22 @@ def test_host_and_two_guests_from_signup_to_check_in(
     lucia.page.goto(f"{meetup_url}/ticket")
     expect(lucia.page.locator("main")).to_contain_text(lucia.t("You are checked in."))
 
+    # Who did you meet? The host ticks Lucía; Lucía, on her phone, ticks Jonas: verified.
+    host.page.goto(meetup_url)
+    host.page.get_by_role("link", name=host.t("Who did you meet?")).click()
+    check_page(host, "met-checklist-de")
+    host.page.get_by_label("Lucía").check()
+    host.page.get_by_role("button", name=host.t("Save who I met")).click()
+    expect(host.page.get_by_role("status").first).to_have_text(
+        host.t("Saved. Trust is updated for both of you.")
+    )
+    lucia.page.goto(meetup_url)
+    lucia.page.get_by_role("link", name=lucia.t("Who did you meet?")).click()
+    lucia.page.get_by_label("Jonas").check()
+    lucia.page.get_by_role("button", name=lucia.t("Save who I met")).click()
+    expect(lucia.page.locator(".checklist")).to_contain_text(lucia.t("Verified"))
+    check_page(lucia, "met-checklist-phone-es")
+
     # Emma asks Jonas to connect, with a reason; he accepts from his requests page.
     emma.go(server.url, f"/u/{host.handle}")
     check_page(emma, "profile-en")
@@ -133,6 +170,21 @@ def test_host_and_two_guests_from_signup_to_check_in(
     expect(host.page.locator("main")).to_contain_text("Emma")
     check_page(host, "contacts-de")
 
+    # Face to face, Emma types the code Jonas shows her: they are verified at once.
+    host.page.get_by_role("navigation").get_by_role("link", name=host.t("Handshake")).click()
+    check_page(host, "handshake-de")
+    code = host.page.locator(".handshake-code").inner_text().strip()
+    emma.go(server.url, "/handshake")
+    check_page(emma, "handshake-en")
+    emma.page.get_by_label(emma.t("Their code")).fill(code)
+    emma.page.get_by_role("button", name=emma.t("Continue")).click()
+    check_page(emma, "handshake-confirm-en")
+    emma.page.get_by_role("button", name=emma.t("Yes, we are meeting now")).click()
+    expect(emma.page.get_by_role("status").first).to_have_text(
+        emma.t("You and %(name)s are now verified contacts: both of you can see why.", name="Jonas")
+    )
+    check_page(emma, "handshake-done-en")
+
     # Every other page on the way is complete in German too.
     slug_path = meetup_url.removeprefix(server.url)
     for path, name in (
@@ -144,6 +196,22 @@ def test_host_and_two_guests_from_signup_to_check_in(
     ):
         host.go(server.url, path)
         check_page(host, name)
+
+    # ... and in Spanish, on the phone without JavaScript, including a page that is not there.
+    for path, name in (
+        ("/contacts", "contacts-phone-es"),
+        ("/contacts/requests", "requests-phone-es"),
+        (f"/u/{host.handle}", "contact-phone-es"),
+        ("/handshake", "handshake-phone-es"),
+        ("/m/propose", "propose-phone-es"),
+        ("/contacts/import", "address-book-phone-es"),
+        ("/settings", "settings-member-phone-es"),
+    ):
+        lucia.go(server.url, path)
+        check_page(lucia, name)
+    missing = lucia.page.goto(f"{server.url}/m/no-such-meetup")
+    assert missing is not None and missing.status == 404
+    check_page(lucia, "not-found-phone-es")
 
     # Anyone with the shared link sees the meetup and is invited to log in to answer.
     stranger = person("de", phone=True)

@@ -243,6 +243,7 @@ async def _show(
         show_viewer_zone=bool(viewer_zone and viewer_zone != meetup.timezone),
         viewer_zone=viewer_zone,
         is_over=bool(meetup.ends_at and meetup.ends_at <= service.now()),
+        has_begun=bool(meetup.starts_at and meetup.starts_at <= service.now()),
         notice=notice,
         errors=errors or {},
         proposal=proposal,
