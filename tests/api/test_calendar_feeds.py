@@ -423,3 +423,35 @@ async def test_a_meetup_feed_respects_the_meetups_visibility(
     assert (await stranger_client.get("/test-feeds/m/friends.ics")).status_code == 404
     assert (await host_client.get("/test-feeds/m/friends.ics")).status_code == 200
     assert (await anonymous.get("/test-feeds/m/nothing-here.ics")).status_code == 404
+
+
+async def test_the_meetup_page_hands_ics_paths_to_the_calendar(
+    new_client: ClientFactory, sign_up: SignUp
+) -> None:
+    host_client, anonymous = await new_client(), await new_client()
+    await sign_up(host_client, "lucia")
+    starts_at = soon(5)
+    created = await host_client.post(
+        "/api/v1/meetups",
+        json={
+            "title": "Cañas; with, specials",
+            "description": "Hola",
+            "starts_at": starts_at.isoformat(),
+            "ends_at": (starts_at + timedelta(hours=2)).isoformat(),
+            "timezone": "America/Bogota",
+            "visibility": "public",
+        },
+    )
+    assert created.status_code == 201, created.text
+    ics_url = created.json()["ics_url"]
+    path = "/" + ics_url.split("://", 1)[1].split("/", 1)[1]
+    response = await anonymous.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+    check_wire_format(response.content)
+    calendar, reading = parse(response.content)
+    [event] = calendar.walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Cañas; with, specials"
+    assert reading.vevent.summary.value == "Cañas; with, specials"
+    assert str(event["DTSTART"].params["TZID"]) == "America/Bogota"
+    assert (await anonymous.get("/m/no-such-meetup.ics")).status_code == 404

@@ -318,3 +318,18 @@ async def test_the_openapi_document_lists_the_contact_endpoints(client: httpx.As
     schema = (await client.get("/schema/openapi.json")).json()
     for path in ("/api/v1/contacts", "/api/v1/contacts/requests", "/api/v1/contacts/{handle}"):
         assert path in schema["paths"]
+
+
+async def test_a_charter_decline_reads_as_one_in_the_timeline(
+    new_client: ClientFactory, sign_up: SignUp
+) -> None:
+    c = await people(new_client, sign_up, "ana", "ben")
+    await c["ben"].patch("/api/v1/me", json={"charter": {"accepted_reasons": ["met_in_person"]}})
+    assert (await ask(c["ana"], "ben", "read_your_work")).json()["status"] == "auto_declined"
+    timeline = (await c["ben"].get("/api/v1/contacts/ana")).json()["timeline"]
+    assert [(e["kind"], e["by_charter"]) for e in timeline] == [
+        ("requested", False),
+        ("declined", True),
+    ]
+    page = await c["ben"].get("/u/ana")
+    assert "Declined automatically by the contact charter" in page.text

@@ -33,7 +33,7 @@ from tests.conftest import IN_CI, POSTGRES_ADMIN_DSN
 CHROMIUM = Path(os.environ.get("DESVIRT_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PORTS = range(8200, 8300)
-SERVER_LIFETIME_SECONDS = 1200
+SERVER_LIFETIME_SECONDS = 1800
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -308,6 +308,7 @@ def check_page(auditor: Any) -> CheckPage:
         accessibility_problems,
         horizontal_overflow,
         save_screenshot,
+        small_tap_targets,
         untranslated_texts,
     )
 
@@ -324,6 +325,8 @@ def check_page(auditor: Any) -> CheckPage:
             )
         overflow = horizontal_overflow(page)
         assert overflow == 0, f"{where} scrolls sideways by {overflow}px"
+        small = small_tap_targets(page)
+        assert not small, f"tap targets under 44px on {where}: {small}"
         if person.javascript:
             problems = accessibility_problems(page)
         else:

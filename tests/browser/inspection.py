@@ -48,6 +48,19 @@ def horizontal_overflow(page: Any) -> int:
     return max(0, width)
 
 
+def small_tap_targets(page: Any) -> list[str]:
+    """Visible buttons, button-like links, nav links and form fields under 44 px high."""
+    found: list[str] = page.evaluate(
+        """[...document.querySelectorAll(
+            'button, .button, .site-nav a, select, textarea,'
+            + ' input:not([type=hidden]):not([type=checkbox]):not([type=radio])')]
+          .filter(element => element.getClientRects().length > 0)
+          .filter(element => element.getBoundingClientRect().height < 43.5)
+          .map(element => element.outerHTML.slice(0, 100))"""
+    )
+    return found
+
+
 def save_screenshot(page: Any, name: str) -> Path:
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{re.sub(r'[^a-z0-9_-]+', '-', name.lower())}.png"

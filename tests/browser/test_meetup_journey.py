@@ -1,8 +1,9 @@
 """The whole story in real browsers: a host and two guests, from sign-up to the door.
 
-Jonas hosts in German on a desktop. Emma answers in English. Lucía uses a 390 px phone,
-in Spanish, with JavaScript off. The meetup has one seat, so Lucía starts on the waitlist
-and moves up when Emma cancels; the host checks her in from the QR code on her ticket.
+Jonas hosts in German on a desktop. Emma answers in English, in dark mode. Lucía uses a
+390 px phone, in Spanish, with JavaScript off. The meetup has one seat, so Lucía starts on
+the waitlist and moves up when Emma cancels; the host checks her in from the QR code on her
+ticket.
 Every page on the way passes `check_page` (language, landmarks, axe-core, no sideways
 scrolling, no English on es/de pages).
 """
@@ -72,7 +73,7 @@ def test_host_and_two_guests_from_signup_to_check_in(
 ) -> None:
     server = any_server
     host = person("de")
-    emma = person("en")
+    emma = person("en", dark=True)  # and her pages in dark mode, contrast checked by axe
     lucia = person("es", phone=True, javascript=False)
     sign_up(server, host, check_page, "Jonas")
     sign_up(server, emma, check_page, "Emma", zone="Europe/London")
@@ -184,6 +185,47 @@ def test_host_and_two_guests_from_signup_to_check_in(
         emma.t("You and %(name)s are now verified contacts: both of you can see why.", name="Jonas")
     )
     check_page(emma, "handshake-done-en")
+
+    # Jonas proposes two candidate times to Emma; she votes; he fixes the one she can make.
+    host.go(server.url, "/m/propose")
+    page = host.page
+    page.get_by_label(host.t("Title")).fill("Kaffee und Kuchen")
+    page.get_by_label("Emma").check()
+    page.get_by_label(host.t("Time zone")).fill(ZONE)
+    for number, days in ((1, 3), (2, 4)):
+        day = (starts_at + timedelta(days=days)).replace(hour=16, minute=0)
+        starts = host.t("Option %(number)s starts", number=number)
+        ends = host.t("Option %(number)s ends", number=number)
+        page.get_by_label(starts).fill(day.strftime("%Y-%m-%dT%H:%M"))
+        page.get_by_label(ends).fill((day + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label(host.t("Venue")).fill("Café Central")
+    page.get_by_role("button", name=host.t("Send the proposal")).click()
+    expect(page.get_by_role("status").first).to_have_text(
+        host.t("Your proposal is sent. Invitees vote on the times; then you fix one.")
+    )
+    check_page(host, "proposal-host-de")
+    proposal_url = page.url.split("?")[0]
+    emma.page.goto(proposal_url)
+    check_page(emma, "proposal-vote-en")
+    first, second = emma.page.locator("fieldset.vote").all()
+    first.get_by_label(emma.t("Yes")).check()
+    second.get_by_label(emma.t("No")).check()
+    emma.page.get_by_role("button", name=emma.t("Send my votes")).click()
+    expect(emma.page.get_by_role("status").first).to_have_text(emma.t("Thanks, your votes are in."))
+    page.goto(proposal_url)
+    options = page.locator("#times .options > li")
+    expect(options.first).to_contain_text(
+        host.t("%(yes)s yes · %(maybe)s maybe · %(no)s no", yes=1, maybe=0, no=0)
+    )
+    options.first.get_by_role("button", name=host.t("Fix this time")).click()
+    expect(page.get_by_role("status").first).to_have_text(
+        host.t("The time is fixed: this is now a scheduled meetup.")
+    )
+    check_page(host, "proposal-fixed-de")
+    answer(emma, proposal_url, "Yes, I'm going")
+    expect(emma.page.get_by_role("status").first).to_have_text(
+        emma.t("You are going. See you there!")
+    )
 
     # Every other page on the way is complete in German too.
     slug_path = meetup_url.removeprefix(server.url)

@@ -643,6 +643,7 @@ class TimelineEntry:
     message: str = ""
     meetup_slug: str | None = None
     met_on: date | None = None
+    by_charter: bool = False  # a `declined` the recipient's charter made, not a person
 
 
 @dataclass
@@ -728,6 +729,7 @@ async def contact_detail(viewer: User, handle: str) -> ContactDetail:
             message=row["message"] or "",
             meetup_slug=row["meetup_slug"],
             met_on=row["met_on"],
+            by_charter=row["kind"] == "declined" and bool(row["declined_rule"]),
         )
         for row in rows
         # A block is the blocker's business: the other side never learns of it.
@@ -797,6 +799,7 @@ async def _timeline_rows(one: int, other: int) -> list[dict[str, Any]]:
             ContactEvent.meetup.slug.as_alias("meetup_slug"),
             ContactEvent.met_on,
             ContactEvent.created_at,
+            ContactEvent.request.declined_rule.as_alias("declined_rule"),
         )
         .where((ContactEvent.low == low) & (ContactEvent.high == high))
         .order_by(ContactEvent.id)
