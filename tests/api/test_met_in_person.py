@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from desvirt.contacts.tables import Contact, ContactEvent, ContactRequest
 from desvirt.meetups.tables import Meetup, Rsvp
 from desvirt.met.tables import Handshake
 from desvirt.notifications import service as notifications
-from tests.conftest import ClientFactory, SignUp
+from tests.conftest import ClientFactory, QueryLog, SignUp
 
 _slugs = itertools.count()
 
@@ -470,3 +471,72 @@ async def test_verified_people_may_propose_where_the_charter_asks_for_it(join: J
     assert not await contacts.may_propose(ana.id, ben.id)
     await claim(ben, ana)
     assert await contacts.may_propose(ana.id, ben.id)
+
+
+async def test_a_check_in_after_a_claim_verifies_it(join: Join) -> None:
+    host, ana, ben = await join("host"), await join("ana"), await join("ben")
+    await connect(ana, ben)
+    slug = await meetup(host, ana, ben)
+    assert (await claim(ana, ben, meetup_slug=slug)).json() == {"trust": "met"}
+    for person in (ana, ben):
+        checked = await host.client.post(f"/api/v1/meetups/{slug}/checkin/{person.handle}")
+        assert checked.status_code in (200, 201), checked.text
+    assert await contacts.trust_level(ana.id, ben.id) == "verified"
+    evidence = await ContactEvent.count().where(ContactEvent.kind == "checked_in_together")
+    assert evidence == 1
+
+
+async def test_contacts_checked_in_together_count_a_meeting(join: Join) -> None:
+    host, ana, ben = await join("host"), await join("ana"), await join("ben")
+    await connect(ana, ben)
+    slug = await meetup(host, ana, ben)
+    for person in (ana, ben):
+        await host.client.post(f"/api/v1/meetups/{slug}/checkin/{person.handle}")
+    rows = await Contact.select(Contact.trust, Contact.meetings).where(Contact.owner == ana.id)
+    assert rows == [{"trust": "online", "meetings": 1}]
+
+
+async def test_contacts_only_meetups_open_to_met_people_where_the_host_chooses(join: Join) -> None:
+    host, ana = await join("host"), await join("ana")
+    await connect(host, ana)
+    slug = await meetup(host)
+    await Meetup.update({Meetup.visibility: "contacts", Meetup.contacts_min_trust: "met"}).where(
+        Meetup.slug == slug
+    )
+    assert (await ana.client.get(f"/api/v1/meetups/{slug}")).status_code == 404
+    await claim(host, ana)
+    assert (await ana.client.get(f"/api/v1/meetups/{slug}")).status_code == 200
+
+
+async def test_a_code_redeemed_by_several_people_at_once_works_for_exactly_one(
+    join: Join,
+) -> None:
+    ana = await join("ana")
+    others = [await join(f"guest{n}") for n in range(6)]
+    code = (await ana.client.post("/api/v1/handshake")).json()["code"]
+    answers = await asyncio.gather(
+        *(person.client.post(f"/api/v1/handshake/{code}") for person in others)
+    )
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [200, 409, 409, 409, 409, 409]
+    assert await Contact.count().where(Contact.owner == ana.id) == 1
+    assert await ContactEvent.count().where(ContactEvent.kind == "handshake") == 1
+
+
+async def test_the_checklist_costs_the_same_queries_with_3_or_40_people(
+    join: Join, queries: QueryLog
+) -> None:
+    host, ana = await join("host"), await join("ana")
+    small = await meetup(host, ana, *[await join(f"few{n}") for n in range(2)])
+    crowd = [await join(f"many{n}") for n in range(39)]
+    for person in crowd[:10]:
+        await connect(ana, person)
+    large = await meetup(host, ana, *crowd, checked_in=tuple(crowd[:20]))
+    await ana.client.post(f"/api/v1/meetups/{large}/met", json={"handles": ["many1", "many30"]})
+    queries.clear()
+    assert (await ana.client.get(f"/api/v1/meetups/{small}/met")).status_code == 200
+    few = queries.count
+    queries.clear()
+    listed = await ana.client.get(f"/api/v1/meetups/{large}/met")
+    assert len(listed.json()["people"]) == 40
+    assert queries.count == few

@@ -137,3 +137,42 @@ async def test_retracting_from_a_page(join: Join) -> None:
     assert response.status_code == 303
     assert response.headers["location"] == "/u/ben"
     assert await contacts.trust_level(ana.id, ben.id) == "online"
+
+
+async def test_a_contacts_page_offers_to_confirm_their_claim_and_then_to_take_mine_back(
+    join: Join,
+) -> None:
+    ana, ben = await join("ana"), await join("ben")
+    await connect(ana, ben)
+    await claim(ana, ben, met_on="2026-05-01")
+    profile = await page(ben, "/u/ana")
+    assert "Ana says you met in person." in profile.text
+    assert 'action="/contacts/ana/met"' in profile.text
+    confirmed = await submit(ben, "/contacts/ana/met", profile.text, {"next": "/u/ana"})
+    assert confirmed.headers["location"] == "/u/ana"
+    assert await contacts.trust_level(ben.id, ana.id) == "verified"
+    after = await page(ben, "/u/ana")
+    assert "You both said you met in person." in after.text
+    assert 'action="/contacts/ana/met/retract"' in after.text
+
+
+async def test_saying_we_met_from_a_contacts_page_with_a_day(join: Join) -> None:
+    ana, ben = await join("ana"), await join("ben")
+    await connect(ana, ben)
+    profile = await page(ana, "/u/ben")
+    assert 'name="met_on" type="date"' in profile.text
+    said = await submit(ana, "/contacts/ben/met", profile.text, {"met_on": "2026-05-01"})
+    assert said.status_code == 303
+    assert await contacts.trust_level(ana.id, ben.id) == "met"
+    assert "has not confirmed yet" in (await page(ana, "/u/ben")).text
+    assert "Carla" not in (await page(ana, "/u/ben")).text
+
+
+async def test_the_contact_list_shows_who_waits_for_a_confirmation(join: Join) -> None:
+    ana, ben = await join("ana"), await join("ben")
+    await connect(ana, ben)
+    await claim(ana, ben)
+    listing = await page(ben, "/contacts")
+    assert "Did you meet them?" in listing.text
+    assert 'action="/contacts/ana/met"' in listing.text
+    assert "Did you meet them?" not in (await page(ana, "/contacts")).text

@@ -27,6 +27,7 @@ from desvirt.dependencies import (
 )
 from desvirt.errors import DesvirtError
 from desvirt.i18n import N_, gettext
+from desvirt.met import service as met_service
 from desvirt.rendering import render, request_locale
 
 CONTACTS_PER_PAGE = 50
@@ -59,6 +60,7 @@ async def contacts_page(
         trust=level or "",
         q=search,
         levels=FILTER_LEVELS,
+        met_prompts=await met_service.met_prompts(viewer),
         previous_url=page_url(found.page - 1) if found.page > 1 else None,
         next_url=page_url(found.page + 1) if found.page < found.pages else None,
     )
@@ -172,15 +174,17 @@ async def _person_page(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
 ) -> Template:
-    tie = None
+    tie = met = None
     if viewer is not None and viewer.id != person.id:
         tie = await service.relationship(viewer, person)
+        met = await met_service.met_between(viewer, person)
     return await render(
         request,
         "contacts/person.html",
         status_code=status_code,
         person=person,
         tie=tie,
+        met=met,
         charter=charter_of(person),
         reasons=REASONS,
         values=values or {},

@@ -22,6 +22,7 @@ from desvirt.i18n import N_
 from desvirt.meetups import domain
 from desvirt.meetups.domain import MeetupFields, Seat
 from desvirt.meetups.tables import Invitation, Meetup, Rsvp
+from desvirt.met import service as met
 from desvirt.notifications import service as notifications
 
 UPCOMING_LIMIT = 50
@@ -437,6 +438,7 @@ async def check_in(slug: str, viewer: User, handle: str) -> datetime:
         return checked
     now = datetime.now(UTC)
     await Rsvp.update({Rsvp.checked_in_at: now, Rsvp.updated_at: now}).where(Rsvp.id == row["id"])
+    await met.checked_in(meetup.id, person.id)
     return now
 
 

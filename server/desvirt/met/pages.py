@@ -3,6 +3,7 @@ face, and the button that confirms someone's met claim. All work without JavaScr
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import segno
@@ -49,7 +50,7 @@ async def confirm_met(
 ) -> Redirect:
     """The confirm button: say I met them too (the same meeting they named)."""
     form = await request.form()
-    await service.confirm_met(settings, viewer, handle)
+    await service.confirm_met(settings, viewer, handle, _day(str(form.get("met_on", ""))))
     return Redirect(_safe_next(str(form.get("next", "")), f"/u/{handle}"), status_code=303)
 
 
@@ -160,6 +161,15 @@ async def _handshake(
     )
     page.headers.update(NO_STORE)
     return page
+
+
+def _day(raw: str) -> date | None:
+    if not raw.strip():
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError as error:
+        raise FieldError("met_on", N_("Give the day as a date, like 2026-05-01.")) from error
 
 
 def _safe_next(target: str, fallback: str) -> str:

@@ -21,7 +21,7 @@ from desvirt.accounts.domain import FieldError
 from desvirt.accounts.tables import Attempt, User
 from desvirt.contacts import service as contacts
 from desvirt.contacts.domain import MetClaim, PairEvent
-from desvirt.contacts.tables import ContactEvent, ContactRequest
+from desvirt.contacts.tables import Contact, ContactEvent, ContactRequest
 from desvirt.errors import Conflict, DesvirtError, NotFound, RateLimited
 from desvirt.i18n import N_
 from desvirt.meetups.tables import Meetup, Rsvp
@@ -145,6 +145,22 @@ async def met_status(viewer: User, handle: str) -> MetStatus:
     )
 
 
+async def met_between(viewer: User, other: User) -> MetStatus | None:
+    """The viewer's met records with someone, for their profile page; None without history."""
+    events = await _events(viewer.id, other.id)
+    if not events:
+        return None
+    claims = domain.live_claims(events)
+    trust = (await contacts.trust_levels(viewer.id, [other.id]))[other.id]
+    return MetStatus(
+        handle=other.handle,
+        display_name=other.display_name,
+        trust=trust,
+        my_claim=claims.get(viewer.id),
+        their_claim=claims.get(other.id),
+    )
+
+
 async def met_prompts(viewer: User) -> list[MetPrompt]:
     """People whose standing met claim about the viewer waits for the viewer's confirmation."""
     rows = await (
@@ -157,6 +173,7 @@ async def met_prompts(viewer: User) -> list[MetPrompt]:
             ContactEvent.met_on,
         )
         .where((ContactEvent.low == viewer.id) | (ContactEvent.high == viewer.id))
+        .where(ContactEvent.kind.is_in(["met_claimed", "met_retracted", "removed", "blocked"]))
         .order_by(ContactEvent.id)
     )
     histories: dict[int, list[PairEvent]] = {}
@@ -206,10 +223,15 @@ async def met_prompts(viewer: User) -> list[MetPrompt]:
     return sorted(prompts, key=lambda prompt: prompt.display_name.casefold())
 
 
-async def confirm_met(settings: Settings, viewer: User, handle: str) -> ClaimOutcome:
-    """Confirm the other side's standing claim: claim the same meeting they named."""
+async def confirm_met(
+    settings: Settings, viewer: User, handle: str, met_on: date | None = None
+) -> ClaimOutcome:
+    """Confirm the other side's standing claim (the same meeting they named), or, when they
+    made none, say I met them (on `met_on` if given)."""
     other = await person(viewer, handle)
     claim = domain.live_claims(await _events(viewer.id, other.id)).get(other.id)
+    if claim is None:
+        return await claim_met(settings, viewer, handle, met_on=met_on)
     slug = None
     if claim is not None and claim.meetup_id is not None:
         slug = await Meetup.select(Meetup.slug).where(Meetup.id == claim.meetup_id).first()
@@ -218,7 +240,7 @@ async def confirm_met(settings: Settings, viewer: User, handle: str) -> ClaimOut
         viewer,
         handle,
         meetup_slug=slug["slug"] if slug else None,
-        met_on=claim.met_on if claim else None,
+        met_on=claim.met_on,
     )
 
 
@@ -295,6 +317,35 @@ async def record_checklist(
                 view = await contacts.record_event(viewer.id, a.user_id, "met_retracted")
                 outcomes.append(ClaimOutcome(handle=handle, trust=view.trust))
     return outcomes
+
+
+async def checked_in(meetup_id: int, user_id: int) -> None:
+    """The host checked someone in: record it as evidence with everyone else checked in there.
+
+    Only pairs it matters to get the event: contacts (it counts as a meeting) and people
+    with a met claim naming this meetup (it makes that claim `verified`). Meetups call this
+    right after a check-in.
+    """
+    rows = await Rsvp.select(Rsvp.user).where(
+        (Rsvp.meetup == meetup_id) & (Rsvp.checked_in_at.is_not_null()) & (Rsvp.user != user_id)
+    )
+    others = [int(row["user"]) for row in rows]
+    if not others:
+        return
+    contacts_there = {
+        int(row["other"])
+        for row in await Contact.select(Contact.other).where(
+            (Contact.owner == user_id) & (Contact.other.is_in(others))
+        )
+    }
+    histories = await _histories_with(user_id, others)
+    for other in others:
+        events = histories.get(other, [])
+        if any(e.kind == "checked_in_together" and e.meetup_id == meetup_id for e in events):
+            continue
+        claims = domain.live_claims(events)
+        if other in contacts_there or any(c.meetup_id == meetup_id for c in claims.values()):
+            await contacts.record_event(user_id, other, "checked_in_together", meetup_id=meetup_id)
 
 
 # --- handshakes -----------------------------------------------------------------------------
