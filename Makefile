@@ -6,7 +6,7 @@ STAMP := $(VENV)/.desvirt-installed
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run test lint typecheck unit migrate demo messages lock clean browser
+.PHONY: install run test lint typecheck unit migrate demo messages lock clean bench browser
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Desvirt needs Python 3.11 or newer")'
@@ -59,6 +59,13 @@ messages: install
 lock: install
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^desvirt' > requirements.lock
+
+# Load benchmarks on 127.0.0.1 (needs PostgreSQL and wrk); results in bench/results/.
+# About 3 minutes for the small database and 8 for the large one on 2 cores.
+bench: install
+	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk"; exit 2; }
+	$(BIN)/python -m bench.run --db small --explain
+	$(BIN)/python -m bench.run --db large --explain
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

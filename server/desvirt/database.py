@@ -21,6 +21,8 @@ log = logging.getLogger("desvirt.database")
 
 PICCOLO_CONF = "desvirt.piccolo_conf"
 SQLITE_BUSY_TIMEOUT_SECONDS = 20
+# Any fixed 64-bit number; processes migrating the same PostgreSQL database queue on it.
+MIGRATION_LOCK = 0x64657376_6D696772  # "desv" "migr"
 
 _write_locks: dict[int, asyncio.Lock] = {}
 
@@ -78,13 +80,20 @@ async def disconnect(engine: Engine) -> None:
 
 
 async def migrate() -> str:
-    """Apply every pending migration of every app; returns Piccolo's report."""
+    """Apply every pending migration of every app; returns Piccolo's report.
+
+    Several processes may start at once (replicas, `desvirt serve` on two hosts): they
+    queue on a lock, so one applies the migrations and the others then find none pending.
+    PostgreSQL: a session-level advisory lock on its own connection (released even if the
+    process dies); SQLite: an exclusive lock on a file beside the database.
+    """
     os.environ.setdefault("PICCOLO_CONF", PICCOLO_CONF)
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
-    report = io.StringIO()
-    with contextlib.redirect_stdout(report):
-        result = await run_forwards(app_name="all")
+    async with _migration_lock(current_engine()):
+        report = io.StringIO()
+        with contextlib.redirect_stdout(report):
+            result = await run_forwards(app_name="all")
     if not result.success:
         raise RuntimeError(f"migrations failed: {result.message}\n{report.getvalue()}")
     return report.getvalue()
@@ -118,6 +127,36 @@ async def write_transaction() -> AsyncIterator[None]:
     else:
         async with engine.transaction():
             yield
+
+
+@contextlib.asynccontextmanager
+async def _migration_lock(engine: Engine) -> AsyncIterator[None]:
+    if isinstance(engine, PostgresEngine):
+        import asyncpg
+
+        connection = await asyncpg.connect(**engine.config)
+        try:
+            if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", MIGRATION_LOCK):
+                log.info("another process is migrating this database; waiting for it")
+                await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+            yield
+        finally:
+            # Closing the connection releases the lock too; unlock first to be explicit.
+            with contextlib.suppress(Exception):
+                await connection.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+            await connection.close()
+    elif isinstance(engine, SQLiteEngine):
+        import fcntl
+
+        lock_path = f"{engine.path}.migrate-lock"
+        descriptor = await asyncio.to_thread(os.open, lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            await asyncio.to_thread(fcntl.flock, descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)  # closing releases the flock
+    else:
+        yield
 
 
 def _enable_wal(path: str) -> None:

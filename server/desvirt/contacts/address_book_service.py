@@ -35,8 +35,8 @@ INSERT_BATCH = 200
 
 TRUST_LABELS = {
     "online": N_("Connected online"),
-    "met": N_("Met in person (not yet confirmed by both)"),
-    "verified": N_("Met in person, confirmed by both"),
+    "met": N_("Met in person"),
+    "verified": N_("Verified in person"),
 }
 
 

@@ -23,7 +23,7 @@ async def outbox_depth() -> int:
     """Unsent mails, as the notifications feature counts them (0 until it has an outbox)."""
     from desvirt.notifications import service
 
-    count = getattr(service, "unsent_mail_count", None)
+    count = getattr(service, "outbox_depth", None)
     if count is None:
         return 0
     try:

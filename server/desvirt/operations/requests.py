@@ -16,7 +16,7 @@ from desvirt.settings import Settings
 
 log = logging.getLogger("desvirt.access")
 
-REQUEST_ID_HEADER = b"x-request-id"
+ID_HEADER = b"x-request-id"
 QUIET_ROUTES = frozenset({"/healthz", "/metrics"})
 
 
@@ -32,8 +32,10 @@ class RequestObserver:
             await self.app(scope, receive, send)
             return
         method = cast(HTTPScope, scope)["method"]
-        headers = dict(scope["headers"])
-        incoming = headers.get(REQUEST_ID_HEADER, b"").decode("latin-1")
+        incoming = next(
+            (value.decode("latin-1") for name, value in scope["headers"] if name == ID_HEADER),
+            None,
+        )
         request_id = domain.acceptable_request_id(incoming) or _new_request_id()
         token = REQUEST_ID.set(request_id)
         path = scope["path"]
@@ -46,7 +48,7 @@ class RequestObserver:
                 status = message["status"]
                 message["headers"] = [
                     *message.get("headers", ()),
-                    (REQUEST_ID_HEADER, request_id.encode()),
+                    (ID_HEADER, request_id.encode()),
                 ]
             await send(message)
 
@@ -56,31 +58,48 @@ class RequestObserver:
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or None
             metrics.observe_request(method, route, status, elapsed)
-            client = scope.get("client")
-            peer = client[0] if client else None
-            forwarded = [
-                value.decode("latin-1")
-                for name, value in scope["headers"]
-                if name == b"x-forwarded-for"
-            ]
-            log.log(
-                logging.DEBUG if route in QUIET_ROUTES else logging.INFO,
-                "%s %s %s %.1fms",
-                method,
-                domain.loggable_path(path, route),
-                status,
-                elapsed * 1000,
-                extra={
-                    "request_id": request_id,
-                    "method": method,
-                    "path": domain.loggable_path(path, route),
-                    "route": route or metrics.UNMATCHED_ROUTE,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                    "client": domain.client_address(peer, forwarded, self.settings.trusted_proxies),
-                },
-            )
+            level = logging.DEBUG if route in QUIET_ROUTES else logging.INFO
+            if log.isEnabledFor(level):
+                self._log_access(level, scope, method, path, route, status, elapsed, request_id)
             REQUEST_ID.reset(token)
+
+    def _log_access(
+        self,
+        level: int,
+        scope: Scope,
+        method: str,
+        path: str,
+        route: str | None,
+        status: int,
+        elapsed: float,
+        request_id: str,
+    ) -> None:
+        client = scope.get("client")
+        forwarded = [
+            value.decode("latin-1")
+            for name, value in scope["headers"]
+            if name == b"x-forwarded-for"
+        ]
+        shown_path = domain.loggable_path(path, route)
+        log.log(
+            level,
+            "%s %s %s %.1fms",
+            method,
+            shown_path,
+            status,
+            elapsed * 1000,
+            extra={
+                "request_id": request_id,
+                "method": method,
+                "path": shown_path,
+                "route": route or metrics.UNMATCHED_ROUTE,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+                "client": domain.client_address(
+                    client[0] if client else None, forwarded, self.settings.trusted_proxies
+                ),
+            },
+        )
 
 
 def _new_request_id() -> str:
