@@ -9,6 +9,7 @@ import httpx
 
 from desvirt.accounts.tables import User
 from desvirt.contacts import service as contacts
+from desvirt.notifications.tables import OutboxMessage
 from tests.conftest import ClientFactory, SignUp
 
 Client = httpx.AsyncClient
@@ -186,3 +187,27 @@ async def test_only_the_host_fixes_the_time_and_only_invitees_vote(
         json={"votes": [{"option_id": option["id"], "answer": "yes"}]},
     )
     assert late_vote.status_code == 409
+
+
+async def test_invitees_without_a_seat_are_invited_again_when_the_time_is_fixed(
+    client: Client, new_client: ClientFactory, sign_up: SignUp
+) -> None:
+    host, guest, ana, _ = await people(client, new_client, sign_up)
+    carla_client = await new_client()
+    carla = await sign_up(carla_client, "carla")
+    await connected(ana, carla)
+    slug = await propose(host, "ben", "carla")
+    option = (await guest.get(f"/api/v1/meetups/{slug}")).json()["time_options"][0]
+    await guest.post(
+        f"/api/v1/meetups/{slug}/votes",
+        json={"votes": [{"option_id": option["id"], "answer": "yes"}]},
+    )
+    fixed = await host.post(f"/api/v1/meetups/{slug}/schedule", json={"option_id": option["id"]})
+    assert fixed.status_code == 200
+    invited = await (
+        OutboxMessage.select(OutboxMessage.recipient.handle)
+        .where(OutboxMessage.kind == "invited")
+        .order_by(OutboxMessage.id)
+    )
+    # Both were invited to vote; after the time is fixed only carla (no seat yet) is asked again.
+    assert [row["recipient.handle"] for row in invited] == ["ben", "carla", "carla"]

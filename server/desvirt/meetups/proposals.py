@@ -255,6 +255,17 @@ async def schedule(slug: str, viewer: User, option_id: int) -> Meetup:
                 continue
         await meetups._store(locked, rows, seats, answered_by=None)
         await notifications.meetup_updated(locked.id)
+        # Invitees without a seat now (no vote, or not a yes) hear the fixed time and answer.
+        seated = {seat.user_id for seat in seats}
+        undecided = [
+            row["user"]
+            for row in await Invitation.select(Invitation.user).where(
+                (Invitation.meetup == locked.id) & (Invitation.status != "declined")
+            )
+            if row["user"] not in seated
+        ]
+        if undecided:
+            await notifications.people_invited(locked.id, undecided)
     return locked
 
 
