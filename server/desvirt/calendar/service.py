@@ -200,31 +200,40 @@ def meetup_feed_version(settings: Settings, meetup: Meetup, reader: User | None)
 def meetup_feed(settings: Settings, meetup: Meetup, host: User, reader: User | None) -> bytes:
     """`/m/{slug}.ics`: one meetup, with the reader's reminders (defaults when anonymous)."""
     locale = reader.locale if reader else "en"
-    event = FeedEvent(
-        meetup_id=meetup.id,
-        slug=meetup.slug,
-        title=meetup.title,
-        description=meetup.description,
-        starts_at=_moment(meetup.starts_at),
-        ends_at=_moment(meetup.ends_at),
-        timezone=meetup.timezone,
-        venue_name=meetup.venue_name,
-        venue_address=meetup.venue_address,
-        latitude=meetup.latitude,
-        longitude=meetup.longitude,
-        online_url=meetup.online_url,
-        cancelled=meetup.status == "cancelled",
-        sequence=meetup.sequence,
-        created_at=_moment(meetup.created_at),
-        changed_at=_moment(meetup.updated_at),
-        host_name=host.display_name,
-    )
+    event = meetup_event(meetup, host, cancelled=meetup.status == "cancelled")
     reminders = (
         reminders_of(reader)
         if reader
         else Reminders(DEFAULT_REMINDER_OFFSETS, DEFAULT_QUIET_HOURS, meetup.timezone)
     )
     return ical.build_calendar(_head(settings, meetup.title, locale), [event], reminders)
+
+
+def meetup_event(
+    meetup: Meetup, host: User, *, cancelled: bool, role: str | None = None
+) -> FeedEvent:
+    """One stored meetup as a calendar event: feeds and iMIP mail build it the same way."""
+    starts_at = _moment(meetup.starts_at)
+    return FeedEvent(
+        meetup_id=meetup.id,
+        slug=meetup.slug,
+        title=meetup.title,
+        description=meetup.description,
+        starts_at=starts_at,
+        ends_at=_moment(meetup.ends_at) if meetup.ends_at else starts_at,
+        timezone=meetup.timezone,
+        venue_name=meetup.venue_name,
+        venue_address=meetup.venue_address,
+        latitude=meetup.latitude,
+        longitude=meetup.longitude,
+        online_url=meetup.online_url,
+        cancelled=cancelled,
+        sequence=meetup.sequence,
+        created_at=_moment(meetup.created_at),
+        changed_at=_moment(meetup.updated_at),
+        host_name=host.display_name,
+        role=role,
+    )
 
 
 def reminders_of(user: User) -> Reminders:

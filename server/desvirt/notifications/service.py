@@ -35,7 +35,7 @@ from desvirt.accounts.tables import User
 from desvirt.calendar import ical
 from desvirt.calendar import service as calendar
 from desvirt.calendar.domain import QuietHours, reminder_times
-from desvirt.calendar.ical import CalendarHead, FeedEvent
+from desvirt.calendar.ical import CalendarHead
 from desvirt.meetups.tables import Meetup, Rsvp
 from desvirt.notifications import domain
 from desvirt.notifications.domain import MeetupFacts
@@ -388,25 +388,8 @@ def _imip(
     recipient: User,
 ) -> bytes:
     role = params.get("role") or {"seat": "going", "maybe": "maybe"}.get(kind)
-    event = FeedEvent(
-        meetup_id=meetup.id,
-        slug=meetup.slug,
-        title=meetup.title,
-        description=meetup.description,
-        starts_at=meetup.starts_at,
-        ends_at=meetup.ends_at or meetup.starts_at,
-        timezone=meetup.timezone,
-        venue_name=meetup.venue_name,
-        venue_address=meetup.venue_address,
-        latitude=meetup.latitude,
-        longitude=meetup.longitude,
-        online_url=meetup.online_url,
-        cancelled=method == "CANCEL",
-        sequence=meetup.sequence,
-        created_at=meetup.created_at,
-        changed_at=meetup.updated_at,
-        host_name=host.display_name,
-        role=None if kind == "invited" else role,
+    event = calendar.meetup_event(
+        meetup, host, cancelled=method == "CANCEL", role=None if kind == "invited" else role
     )
     head = CalendarHead(
         name=meetup.title,
