@@ -98,6 +98,23 @@ class RateLimited(DesvirtError):
         self.retry_after = retry_after
 
 
+def refusal_text(locale: str, error: FieldError | DesvirtError) -> str:
+    """What a refused form shows next to the field, in the reader's language."""
+    if isinstance(error, FieldError):
+        return gettext(locale, error.message, **error.params)
+    return gettext(locale, error.detail, **error.params)
+
+
+def refusal_field(error: FieldError | DesvirtError) -> str:
+    """The form field a refusal belongs to; "form" when it is about the whole form."""
+    return error.field or "form"
+
+
+def refusal_status(error: FieldError | DesvirtError) -> int:
+    """The status a page answers a refused form with (FieldError: 422, as in the API)."""
+    return error.status_code if isinstance(error, DesvirtError) else 422
+
+
 def wants_json(request: Request[Any, Any, Any]) -> bool:
     """API paths always answer JSON; elsewhere, browsers (Accept: text/html) get a page."""
     path = request.url.path

@@ -18,7 +18,7 @@ from desvirt.accounts.auth import (
 from desvirt.accounts.domain import CONTACT_REASONS, PROPOSALS_FROM, FieldError, signup_problems
 from desvirt.accounts.service import ProfileChanges
 from desvirt.dependencies import SIGNED_IN, InstanceSettings, SignedInUser
-from desvirt.errors import DesvirtError
+from desvirt.errors import DesvirtError, refusal_field, refusal_text
 from desvirt.i18n import gettext
 from desvirt.rendering import LANGUAGE_COOKIE, page_context, render, request_locale
 from desvirt.settings import SUPPORTED_LOCALES
@@ -86,7 +86,7 @@ async def signup_submit(
                 client_ip=client_ip(request),
             )
         except (FieldError, DesvirtError) as error:
-            errors = {_field_of(error): _message_of(locale, error)}
+            errors = {refusal_field(error): refusal_text(locale, error)}
             status_code = getattr(error, "status_code", 422)
         else:
             start_session(request, user)
@@ -129,7 +129,7 @@ async def login_submit(
             "accounts/login.html",
             status_code=error.status_code,
             values={"email": email},
-            errors={"form": _message_of(locale, error)},
+            errors={"form": refusal_text(locale, error)},
             next=target,
         )
         page.headers.update(error.headers)
@@ -210,7 +210,7 @@ async def settings_create_token(
     except (FieldError, DesvirtError) as error:
         locale = request_locale(request)
         return await _settings_page(
-            request, viewer, settings, status_code=422, errors={"name": _message_of(locale, error)}
+            request, viewer, settings, status_code=422, errors={"name": refusal_text(locale, error)}
         )
     return await _settings_page(request, viewer, settings, new_token=plain)
 
@@ -263,7 +263,7 @@ async def _save_settings(
             fresh,
             settings,
             status_code=422,
-            errors={error.field: _message_of(locale, error)},
+            errors={error.field: refusal_text(locale, error)},
             values=values,
         )
     return Redirect("/settings?saved=1", status_code=303)
@@ -303,16 +303,6 @@ def _safe_next(target: str) -> str:
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
     return target
-
-
-def _field_of(error: Exception) -> str:
-    return getattr(error, "field", None) or "form"
-
-
-def _message_of(locale: str, error: FieldError | DesvirtError) -> str:
-    if isinstance(error, FieldError):
-        return gettext(locale, error.message, **error.params)
-    return gettext(locale, error.detail, **error.params)
 
 
 router = Router(

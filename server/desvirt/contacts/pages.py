@@ -25,8 +25,8 @@ from desvirt.dependencies import (
     MaybeUser,
     SignedInUser,
 )
-from desvirt.errors import DesvirtError
-from desvirt.i18n import N_, gettext
+from desvirt.errors import DesvirtError, refusal_field, refusal_text
+from desvirt.i18n import N_
 from desvirt.met import service as met_service
 from desvirt.rendering import render, request_locale
 
@@ -136,7 +136,7 @@ async def connect(
             person,
             status_code=status,
             values=values,
-            errors={_field_of(error): _message_of(locale, error)},
+            errors={refusal_field(error): refusal_text(locale, error)},
         )
         if isinstance(error, DesvirtError):
             page.headers.update(error.headers)
@@ -192,16 +192,6 @@ async def _person_page(
         sent=request.query_params.get("sent"),
         done=request.query_params.get("done"),
     )
-
-
-def _field_of(error: Exception) -> str:
-    return getattr(error, "field", None) or "form"
-
-
-def _message_of(locale: str, error: FieldError | DesvirtError) -> str:
-    if isinstance(error, FieldError):
-        return gettext(locale, error.message, **error.params)
-    return gettext(locale, error.detail, **error.params)
 
 
 router = Router(

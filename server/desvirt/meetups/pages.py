@@ -20,8 +20,15 @@ from desvirt.accounts.domain import FieldError
 from desvirt.accounts.pages import COMMON_TIMEZONES
 from desvirt.calendar import api as calendar_api
 from desvirt.dependencies import SIGNED_IN, InstanceSettings, SignedInUser
-from desvirt.errors import DesvirtError, Forbidden, NotFound
-from desvirt.i18n import N_, gettext
+from desvirt.errors import (
+    DesvirtError,
+    Forbidden,
+    NotFound,
+    refusal_field,
+    refusal_status,
+    refusal_text,
+)
+from desvirt.i18n import N_
 from desvirt.meetups import domain, proposals, service
 from desvirt.meetups.service import MeetupPage
 from desvirt.rendering import render, request_locale
@@ -109,8 +116,8 @@ async def rsvp_submit(
             request,
             page,
             settings,
-            errors={"rsvp": _message(request, error)},
-            status_code=_status(error),
+            errors={"rsvp": refusal_text(request_locale(request), error)},
+            status_code=refusal_status(error),
         )
     return Redirect(f"/m/{slug}?answered={result.status}#rsvp", status_code=303)
 
@@ -187,8 +194,8 @@ async def edit_submit(
         try:
             await service.update_meetup(slug, viewer, changes)
         except (FieldError, DesvirtError) as error:
-            errors = {_field(error): _message(request, error)}
-            status_code = _status(error)
+            errors = {refusal_field(error): refusal_text(request_locale(request), error)}
+            status_code = refusal_status(error)
         else:
             return Redirect(f"/m/{slug}?saved=1", status_code=303)
     return await _form(request, "edit", values, errors, status_code, page=page)
@@ -312,23 +319,8 @@ def _messages(request: Request[Any, Any, Any], problems: list[FieldError]) -> di
     locale = request_locale(request)
     found: dict[str, str] = {}
     for problem in problems:
-        found.setdefault(problem.field, gettext(locale, problem.message, **problem.params))
+        found.setdefault(problem.field, refusal_text(locale, problem))
     return found
-
-
-def _message(request: Request[Any, Any, Any], error: FieldError | DesvirtError) -> str:
-    locale = request_locale(request)
-    if isinstance(error, FieldError):
-        return gettext(locale, error.message, **error.params)
-    return gettext(locale, error.detail, **error.params)
-
-
-def _field(error: FieldError | DesvirtError) -> str:
-    return error.field or "form"
-
-
-def _status(error: FieldError | DesvirtError) -> int:
-    return error.status_code if isinstance(error, DesvirtError) else 422
 
 
 def _only_host(page: MeetupPage) -> None:

@@ -16,8 +16,8 @@ from desvirt.accounts.pages import COMMON_TIMEZONES
 from desvirt.accounts.tables import User
 from desvirt.contacts.tables import Contact
 from desvirt.dependencies import SIGNED_IN, InstanceSettings, SignedInUser
-from desvirt.errors import DesvirtError
-from desvirt.i18n import N_, gettext
+from desvirt.errors import DesvirtError, refusal_field, refusal_status, refusal_text
+from desvirt.i18n import N_
 from desvirt.meetups import domain, proposals, service
 from desvirt.rendering import render, request_locale
 
@@ -68,9 +68,8 @@ async def propose_submit(
             settings, viewer, fields, [*ticked, *typed], options
         )
     except (FieldError, DesvirtError) as error:
-        field = error.field or "form"
-        status = error.status_code if isinstance(error, DesvirtError) else 422
-        return await _form(request, viewer, values, {field: _message(request, error)}, status)
+        errors = {refusal_field(error): refusal_text(request_locale(request), error)}
+        return await _form(request, viewer, values, errors, refusal_status(error))
     return Redirect(f"/m/{meetup.slug}?proposed=1", status_code=303)
 
 
@@ -129,13 +128,6 @@ async def _form(
         timezones=COMMON_TIMEZONES,
         option_numbers=range(1, domain.MAX_TIME_OPTIONS + 1),
     )
-
-
-def _message(request: Request[Any, Any, Any], error: FieldError | DesvirtError) -> str:
-    locale = request_locale(request)
-    if isinstance(error, FieldError):
-        return gettext(locale, error.message, **error.params)
-    return gettext(locale, error.detail, **error.params)
 
 
 router = Router(
