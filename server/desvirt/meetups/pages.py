@@ -7,6 +7,7 @@ takes "x.ics") and is handed to the calendar feature.
 
 from __future__ import annotations
 
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,20 +34,11 @@ from desvirt.meetups import domain, proposals, service
 from desvirt.meetups.service import MeetupPage
 from desvirt.rendering import render, request_locale
 
-FORM_FIELDS = (
-    "title",
-    "description",
-    "starts_at",
-    "ends_at",
-    "timezone",
-    "venue_name",
-    "venue_address",
-    "latitude",
-    "longitude",
-    "online_url",
-    "capacity",
-    "visibility",
-    "contacts_min_trust",
+# The draft's text fields; `requires_approval` is a checkbox, read on its own.
+FORM_FIELDS = tuple(
+    draft_field.name
+    for draft_field in dataclass_fields(domain.MeetupDraft)
+    if draft_field.name != "requires_approval"
 )
 ANSWERED_MESSAGES = {
     "going": N_("You are going. See you there!"),

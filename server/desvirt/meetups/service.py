@@ -10,6 +10,7 @@ queued inside the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -444,22 +445,8 @@ async def check_in(slug: str, viewer: User, handle: str) -> datetime:
 
 # --- inside the write transaction ------------------------------------------------------
 
-_EDITABLE = (
-    "title",
-    "description",
-    "starts_at",
-    "ends_at",
-    "timezone",
-    "venue_name",
-    "venue_address",
-    "latitude",
-    "longitude",
-    "online_url",
-    "capacity",
-    "visibility",
-    "contacts_min_trust",
-    "requires_approval",
-)
+# Every field a host types is a column of the same name.
+_EDITABLE = tuple(draft_field.name for draft_field in dataclass_fields(domain.MeetupDraft))
 
 
 async def _locked(meetup_id: int) -> Meetup:
