@@ -9,12 +9,16 @@ import logging
 import os
 import sqlite3
 from collections.abc import AsyncIterator
+from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 log = logging.getLogger("desvirt.database")
@@ -71,7 +75,45 @@ def is_sqlite(engine: Engine | None = None) -> bool:
 async def connect(engine: Engine, pool_max: int = 20) -> None:
     """Open the connection pool where the engine has one."""
     if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=pool_max)
+        await engine.start_connection_pool(
+            min_size=1, max_size=pool_max, connection_class=PooledConnection
+        )
+
+
+class PooledConnection(asyncpg.Connection):
+    """A pool connection returned without asyncpg's reset query.
+
+    asyncpg sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` on
+    every release, a second round trip for every query run outside a transaction (it
+    measured 150 µs of CPU per query here). Desvirt never leaves session state on a pooled
+    connection: no SET, LISTEN, cursors or session advisory locks (the migration lock has a
+    connection of its own). An open transaction is still rolled back on release.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
+async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Run a hand-written read (`{}` placeholders) with the least work per call.
+
+    The hot reads (sessions, feed versions) use it: Piccolo's `raw()` recompiles the SQL
+    and builds a query object on every call. Inside a transaction, and on SQLite, this is
+    Piccolo's own path; it logs through Piccolo's query log either way.
+    """
+    engine = current_engine()
+    if not isinstance(engine, PostgresEngine) or engine.pool is None:
+        rows = await engine.run_querystring(QueryString(sql, *args))
+        return list(engine.transform_response_to_dicts(rows))
+    if engine.log_queries:
+        engine.print_query(query_id=engine.get_query_id(), query=sql)
+    transaction = engine.current_transaction.get()
+    if transaction is not None:
+        records = await transaction.connection.fetch(_numbered(sql), *args)
+    else:
+        async with engine.pool.acquire() as connection:
+            records = await connection.fetch(_numbered(sql), *args)
+    return [dict(record) for record in records]
 
 
 async def disconnect(engine: Engine) -> None:
@@ -157,6 +199,13 @@ async def _migration_lock(engine: Engine) -> AsyncIterator[None]:
             os.close(descriptor)  # closing releases the flock
     else:
         yield
+
+
+@cache
+def _numbered(sql: str) -> str:
+    """`{}` placeholders as PostgreSQL's `$1, $2, ...`, compiled once per statement."""
+    parts = sql.split("{}")
+    return "".join(f"{part}${index}" for index, part in enumerate(parts[:-1], 1)) + parts[-1]
 
 
 def _enable_wal(path: str) -> None:
