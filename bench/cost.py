@@ -26,6 +26,7 @@ ROUNDS = 30
 
 
 async def measure(dsn: str, settings: Settings) -> dict[str, dict[str, float]]:
+    from desvirt.accounts import service as accounts
     from desvirt.calendar import service as calendar
 
     seeded = scenario.describe(settings)
@@ -45,7 +46,11 @@ async def measure(dsn: str, settings: Settings) -> dict[str, dict[str, float]]:
             html = {"Accept": "text/html"}
             feed = await client.get(seeded.feed_path)
             etag = feed.headers.get("etag", "")
-            owner = await calendar.feed_owner(seeded.feed_path[len("/cal/") : -len(".ics")])
+            found = await calendar.private_feed_version(
+                settings, seeded.feed_path[len("/cal/") : -len(".ics")]
+            )
+            assert found is not None
+            owner = await accounts.user_by_id(found.owner_id)
             assert owner is not None
 
             async def bare_healthz() -> Any:

@@ -244,7 +244,12 @@ def charter_of(user: User) -> Charter:
 
 
 def reminder_offsets_of(user: User) -> list[int]:
-    return [int(minutes) for minutes in _json_list(user.reminder_offsets_minutes)]
+    return reminder_offsets_from(user.reminder_offsets_minutes)
+
+
+def reminder_offsets_from(stored: Any) -> list[int]:
+    """The stored `reminder_offsets_minutes` value (JSON text or a list) as minutes."""
+    return [int(minutes) for minutes in _json_list(stored)]
 
 
 def feed_token_for_nonce(settings: Settings, nonce: str) -> str:
@@ -272,10 +277,6 @@ async def rotate_feed_token(settings: Settings, user: User) -> str:
     )
     user.feed_nonce, user.feed_token_hash = nonce, _sha256(token)
     return token
-
-
-async def user_for_feed_token(token: str) -> User | None:
-    return await User.objects().where(User.feed_token_hash == _sha256(token)).first()
 
 
 async def _refuse_when_over_limit(

@@ -14,6 +14,7 @@ from typing import Any
 
 from litestar import Request, Response, Router, get
 
+from desvirt.accounts import service as accounts
 from desvirt.accounts.auth import current_viewer
 from desvirt.calendar import service
 from desvirt.calendar.service import FeedVersion
@@ -63,15 +64,17 @@ async def private_feed(request: Request[Any, Any, Any], feed_name: str) -> Respo
     """`/cal/{feed_token}.ics`: what the token's owner hosts and answered; 404 once rotated."""
     if not feed_name.endswith(".ics"):
         raise NotFound(NO_FEED)
-    owner = await service.feed_owner(feed_name[: -len(".ics")])
-    if owner is None:
-        raise NotFound(NO_FEED)
     settings = _settings(request)
-    version = await service.my_feed_version(settings, owner)
+    found = await service.private_feed_version(settings, feed_name[: -len(".ics")])
+    if found is None:
+        raise NotFound(NO_FEED)
     cache = "private, no-cache"
-    if _still_fresh(request, version):
-        return _not_modified(version, cache)
-    return _calendar(await service.my_feed(settings, owner), version, cache)
+    if _still_fresh(request, found.version):
+        return _not_modified(found.version, cache)
+    owner = await accounts.user_by_id(found.owner_id)
+    if owner is None:  # deleted between the two reads
+        raise NotFound(NO_FEED)
+    return _calendar(await service.my_feed(settings, owner), found.version, cache)
 
 
 def _still_fresh(request: Request[Any, Any, Any], version: FeedVersion) -> bool:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from desvirt import database
 from desvirt.accounts import service as accounts
 from desvirt.accounts.tables import User
 from desvirt.calendar import ical
@@ -71,22 +72,35 @@ WHERE r."user" = {{}} AND r.status IN ({_ANSWERS}) AND m.host <> {{}} AND {_IN_W
 """
 
 # The version covers every RSVP of the user in the window (a decline removes an event, so
-# it must move the version too) but counts only what the feed shows.
-_MY_FEED_VERSION = f"""
-SELECT COUNT(*) AS rows_seen, SUM(shown) AS shown, SUM(id * shown) AS ids,
-       SUM(sequence * shown) AS sequences, SUM(position * shown) AS positions,
-       MAX(updated_at) AS changed, MAX(answered_at) AS answered
-FROM (
-    SELECT m.id AS id, 1 AS shown, m.sequence AS sequence, 0 AS position,
-           m.updated_at AS updated_at, m.updated_at AS answered_at
-    FROM meetup m
-    WHERE m.host = {{}} AND {_IN_WINDOW}
-    UNION ALL
-    SELECT m.id AS id, CASE WHEN r.status IN ({_ANSWERS}) THEN 1 ELSE 0 END AS shown,
-           m.sequence AS sequence, COALESCE(r.waitlist_position, 0) AS position,
-           m.updated_at AS updated_at, r.updated_at AS answered_at
-    FROM rsvp r JOIN meetup m ON m.id = r.meetup
-    WHERE r."user" = {{}} AND m.host <> {{}} AND {_IN_WINDOW}
+# it must move the version too) but counts only what the feed shows. It starts from the
+# feed token, so a conditional GET costs this one statement; no row means no such feed.
+_PRIVATE_FEED_VERSION = f"""
+WITH owner AS (
+    SELECT id, display_name, locale, timezone, quiet_hours_start, quiet_hours_end,
+           reminder_offsets_minutes, created_at
+    FROM desvirt_user WHERE feed_token_hash = {{}}
+)
+SELECT owner.id AS owner_id, owner.display_name AS display_name, owner.locale AS locale,
+       owner.timezone AS timezone, owner.quiet_hours_start AS quiet_hours_start,
+       owner.quiet_hours_end AS quiet_hours_end,
+       owner.reminder_offsets_minutes AS reminder_offsets_minutes,
+       owner.created_at AS created_at, feed.*
+FROM owner CROSS JOIN (
+    SELECT COUNT(*) AS rows_seen, SUM(shown) AS shown, SUM(id * shown) AS ids,
+           SUM(sequence * shown) AS sequences, SUM(position * shown) AS positions,
+           MAX(updated_at) AS changed, MAX(answered_at) AS answered
+    FROM (
+        SELECT m.id AS id, 1 AS shown, m.sequence AS sequence, 0 AS position,
+               m.updated_at AS updated_at, m.updated_at AS answered_at
+        FROM meetup m JOIN owner o ON m.host = o.id
+        WHERE {_IN_WINDOW}
+        UNION ALL
+        SELECT m.id AS id, CASE WHEN r.status IN ({_ANSWERS}) THEN 1 ELSE 0 END AS shown,
+               m.sequence AS sequence, COALESCE(r.waitlist_position, 0) AS position,
+               m.updated_at AS updated_at, r.updated_at AS answered_at
+        FROM rsvp r JOIN owner o ON r."user" = o.id JOIN meetup m ON m.id = r.meetup
+        WHERE m.host <> o.id AND {_IN_WINDOW}
+    ) AS shown_rows
 ) AS feed
 """
 
@@ -125,34 +139,71 @@ class FeedVersion:
     last_modified: datetime
 
 
-async def feed_owner(token: str) -> User | None:
-    """The user whose private feed this token opens (tokens are stored hashed)."""
+@dataclass(frozen=True)
+class FeedReader:
+    """Who a feed is for, as far as its text goes: name, language and reminders."""
+
+    display_name: str
+    locale: str
+    timezone: str
+    quiet_hours_start: str
+    quiet_hours_end: str
+    reminder_offsets: tuple[int, ...]
+
+    @classmethod
+    def of(cls, user: User) -> FeedReader:
+        return cls(
+            user.display_name,
+            user.locale,
+            user.timezone,
+            user.quiet_hours_start,
+            user.quiet_hours_end,
+            tuple(accounts.reminder_offsets_of(user)),
+        )
+
+
+@dataclass(frozen=True)
+class PrivateFeedVersion:
+    """A private feed's owner and version, read from its token in one statement."""
+
+    owner_id: int
+    version: FeedVersion
+
+
+async def private_feed_version(
+    settings: Settings, token: str, now: datetime | None = None
+) -> PrivateFeedVersion | None:
+    """None when no one holds this token (never issued, or rotated away)."""
     if not token or len(token) > 200:
         return None
-    return await accounts.user_for_feed_token(token)
-
-
-async def my_feed_version(
-    settings: Settings, user: User, now: datetime | None = None
-) -> FeedVersion:
-    """One aggregate query: enough to answer 304 without reading a single event."""
     since, cancelled_since = _window(now)
-    rows = await Meetup.raw(
-        _MY_FEED_VERSION, user.id, since, cancelled_since, user.id, user.id, since, cancelled_since
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    rows = await database.fetch(
+        _PRIVATE_FEED_VERSION, token_hash, since, cancelled_since, since, cancelled_since
     )
-    row = rows[0] if rows else {}
+    if not rows:
+        return None
+    row = rows[0]
     changed = max(_moment(row.get("changed")), _moment(row.get("answered")))
     if changed == EPOCH:
-        changed = _moment(user.created_at)
+        changed = _moment(row["created_at"])
+    reader = FeedReader(
+        row["display_name"],
+        row["locale"],
+        row["timezone"],
+        row["quiet_hours_start"],
+        row["quiet_hours_end"],
+        tuple(accounts.reminder_offsets_from(row["reminder_offsets_minutes"])),
+    )
     parts = [
         row.get("shown") or 0,
         row.get("ids") or 0,
         row.get("sequences") or 0,
         row.get("positions") or 0,
         changed.isoformat(),
-        *_reader_parts(settings, user),
+        *_reader_parts(settings, reader),
     ]
-    return FeedVersion(_etag("me", parts), changed)
+    return PrivateFeedVersion(int(row["owner_id"]), FeedVersion(_etag("me", parts), changed))
 
 
 async def my_feed(settings: Settings, user: User, now: datetime | None = None) -> bytes:
@@ -193,7 +244,9 @@ def meetup_feed_version(settings: Settings, meetup: Meetup, reader: User | None)
     """A single meetup's version comes from its own row: no query at all."""
     changed = _moment(meetup.updated_at)
     parts = [meetup.id, meetup.sequence, meetup.status, changed.isoformat()]
-    reader_parts = _reader_parts(settings, reader) if reader else [settings.base_url]
+    reader_parts = (
+        _reader_parts(settings, FeedReader.of(reader)) if reader else [settings.base_url]
+    )
     return FeedVersion(_etag("meetup", [*parts, *reader_parts]), changed)
 
 
@@ -285,16 +338,16 @@ def _head(settings: Settings, name: str, locale: str) -> CalendarHead:
     )
 
 
-def _reader_parts(settings: Settings, user: User) -> Sequence[Any]:
+def _reader_parts(settings: Settings, reader: FeedReader) -> Sequence[Any]:
     """What else shapes a reader's feed: name, language and reminder preferences."""
     return [
         settings.base_url,
-        user.display_name,
-        user.locale,
-        user.timezone,
-        user.quiet_hours_start,
-        user.quiet_hours_end,
-        accounts.reminder_offsets_of(user),
+        reader.display_name,
+        reader.locale,
+        reader.timezone,
+        reader.quiet_hours_start,
+        reader.quiet_hours_end,
+        list(reader.reminder_offsets),
     ]
 
 
