@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
-TARGETS = {"meetup_page": 1 / 3, "feed_304": 1 / 2}
+TARGETS = {"meetup_page_visitor": 1 / 3, "meetup_page_attendee": 1 / 3, "feed_304": 1 / 2}
 
 
 def main() -> int:

@@ -12,6 +12,7 @@ from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -28,6 +29,7 @@ from desvirt.calendar import api as calendar_api
 from desvirt.contacts import address_book_api, address_book_pages
 from desvirt.contacts import api as contacts_api
 from desvirt.contacts import pages as contacts_pages
+from desvirt.csrf import CsrfMiddleware
 from desvirt.errors import EXCEPTION_HANDLERS
 from desvirt.meetups import agenda as meetups_agenda
 from desvirt.meetups import api as meetups_api
@@ -40,7 +42,7 @@ from desvirt.notifications import pages as notifications_pages
 from desvirt.notifications import worker as mail_worker
 from desvirt.operations import api as operations_api
 from desvirt.operations.requests import RequestObserver
-from desvirt.rendering import render
+from desvirt.rendering import PUBLIC_PAGES, PublicPages, render, render_public
 from desvirt.settings import PROJECT_ROOT, Settings
 from desvirt.storage.sessions import DatabaseSessionConfig
 from desvirt.storage.store import DatabaseStore
@@ -113,9 +115,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             create_static_files_router(path="/static", directories=[STATIC_DIR]),
         ],
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
-        middleware=[sessions.middleware],
+        # Litestar's own CSRF protection, configured as `csrf_config` would, in a subclass
+        # that writes the token cookie faster (desvirt.csrf).
+        middleware=[sessions.middleware, DefineMiddleware(CsrfMiddleware, config=csrf)],
         stores={"sessions": DatabaseStore("sessions")},
-        csrf_config=csrf,
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(jinja_environment())
         ),
@@ -128,7 +131,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         lifespan=[lifespan],
-        state=State({"settings": settings}),
+        state=State(
+            {"settings": settings, PUBLIC_PAGES: PublicPages(settings.public_page_seconds)}
+        ),
         debug=False,
         # Logging is configured once per process (desvirt.operations.logs), not per app.
         logging_config=None,
@@ -150,13 +155,21 @@ def jinja_environment() -> Environment:
 
 
 @get("/", include_in_schema=False)
-async def home(request: Request[Any, Any, Any]) -> Template:
+async def home(request: Request[Any, Any, Any]) -> Template | Response[bytes]:
     """The front page: what Desvirt is, the way in, and the upcoming public meetups."""
     viewer = await current_viewer(request)
+    welcome = request.query_params.get("welcome")
+    if viewer is None and welcome is None:
+
+        async def build() -> tuple[str, dict[str, Any]]:
+            upcoming = await meetups_service.upcoming_public()
+            return "home.html", {"welcome": None, "upcoming": upcoming, "agenda": None}
+
+        return await render_public(request, "home", build)
     return await render(
         request,
         "home.html",
-        welcome=request.query_params.get("welcome"),
+        welcome=welcome,
         upcoming=await meetups_service.upcoming_public(),
         agenda=await meetups_agenda.agenda(viewer) if viewer else None,
     )

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import html
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from litestar import Request
+from litestar import MediaType, Request, Response
 from litestar.response import Template
+from litestar.utils.empty import value_or_default
+from litestar.utils.scope.state import ScopeState
 
 from desvirt.accounts.auth import _VIEWER, current_viewer
 from desvirt.i18n import format_when, language_name, negotiate, translations
 from desvirt.settings import SUPPORTED_LOCALES
 
 LANGUAGE_COOKIE = "desvirt_lang"
+PUBLIC_PAGES = "desvirt_public_pages"
+# Stands for the visitor's CSRF token in a shared rendering; random so no text can forge it.
+_CSRF_MARK = f"csrf-{secrets.token_hex(16)}"
+
+PublicPageBuild = Callable[[], Awaitable[tuple[str, dict[str, Any]]]]
 
 
 def request_locale(request: Request[Any, Any, Any]) -> str:
@@ -66,3 +78,71 @@ async def render(
     """Render a page for whoever asks, in their language."""
     await current_viewer(request)
     return Template(template, context={**page_context(request), **context}, status_code=status_code)
+
+
+async def render_public(
+    request: Request[Any, Any, Any], key: Hashable, build: PublicPageBuild
+) -> Response[bytes]:
+    """A page for someone not signed in: rendered once and shared for a few seconds.
+
+    Every visitor without a session sees the same page in a given language (a popular
+    meetup's page is asked for by many at once), so it is rendered once per language into
+    `PublicPages` and each visitor gets it with their own CSRF token put back in. `build`
+    returns the template and its context; it may raise (a 404 is never kept).
+    """
+    pages: PublicPages = request.app.state[PUBLIC_PAGES]
+    locale = request_locale(request)
+    body = pages.get((key, locale))
+    if body is None:
+        await current_viewer(request)
+        template, context = await build()
+        environment = request.app.template_engine.engine  # type: ignore[union-attr]
+        text = environment.get_template(template).render(
+            {
+                **page_context(request),
+                **context,
+                "request": request,
+                "csrf_input": f'<input type="hidden" name="_csrf_token" value="{_CSRF_MARK}" />',
+            }
+        )
+        body = text.encode()
+        pages.put((key, locale), body)
+    token = value_or_default(ScopeState.from_scope(request.scope).csrf_token, "")
+    return Response(
+        body.replace(_CSRF_MARK.encode(), html.escape(token).encode()),
+        media_type=MediaType.HTML,
+        headers={"Vary": "Cookie, Accept-Language"},
+    )
+
+
+class PublicPages:
+    """Rendered public pages of this process, each kept `seconds` (0 keeps none).
+
+    Nothing here is the truth: the database is. Another process holds its own copies, so
+    a change reaches every visitor who is not signed in within `seconds`.
+    """
+
+    def __init__(
+        self, seconds: float, max_pages: int = 512, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.seconds = seconds
+        self.max_pages = max_pages
+        self.clock = clock
+        self._pages: OrderedDict[Hashable, tuple[float, bytes]] = OrderedDict()
+
+    def get(self, key: Hashable) -> bytes | None:
+        kept = self._pages.get(key)
+        if kept is None:
+            return None
+        if kept[0] <= self.clock():
+            del self._pages[key]
+            return None
+        return kept[1]
+
+    def put(self, key: Hashable, body: bytes) -> None:
+        if self.seconds <= 0:
+            return
+        self._pages[key] = (self.clock() + self.seconds, body)
+        self._pages.move_to_end(key)
+        while len(self._pages) > self.max_pages:
+            self._pages.popitem(last=False)

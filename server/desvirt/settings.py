@@ -38,6 +38,8 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     password_hash_profile: str = "default"
     database_pool_max: int = 20
+    # How long a page as people who are not signed in see it is reused in one process.
+    public_page_seconds: int = 2
     log_level: str = "INFO"
     log_format: str = "text"
     # Normalized CIDR strings ("127.0.0.1/32"); strings keep Settings a plain DI value.
@@ -66,6 +68,7 @@ class Settings:
             max_body_bytes=_int(env, "DESVIRT_MAX_BODY_BYTES", 1024 * 1024),
             password_hash_profile=env.get("DESVIRT_PASSWORD_HASH_PROFILE", "default"),
             database_pool_max=_int(env, "DESVIRT_DATABASE_POOL_MAX", 20),
+            public_page_seconds=_int(env, "DESVIRT_PUBLIC_PAGE_SECONDS", 2),
             log_level=env.get("DESVIRT_LOG_LEVEL", "INFO").upper(),
             log_format=env.get("DESVIRT_LOG_FORMAT", "text").strip().lower() or "text",
             trusted_proxies=_networks(env, "DESVIRT_TRUSTED_PROXIES"),

@@ -32,7 +32,7 @@ from desvirt.errors import (
 from desvirt.i18n import N_
 from desvirt.meetups import domain, proposals, service
 from desvirt.meetups.service import MeetupPage
-from desvirt.rendering import render, request_locale
+from desvirt.rendering import render, render_public, request_locale
 
 # The draft's text fields; `requires_approval` is a checkbox, read on its own.
 FORM_FIELDS = tuple(
@@ -46,6 +46,13 @@ ANSWERED_MESSAGES = {
     "maybe": N_("You answered maybe."),
     "declined": N_("You are not going."),
     "pending_approval": N_("The host will confirm your place."),
+}
+NOTICES = {
+    "created": N_("Your meetup is ready. Share this page."),
+    "saved": N_("Saved."),
+    "proposed": N_("Your proposal is sent. Invitees vote on the times; then you fix one."),
+    "voted": N_("Thanks, your votes are in."),
+    "scheduled": N_("The time is fixed: this is now a scheduled meetup."),
 }
 
 
@@ -75,22 +82,28 @@ async def meetup_page(
     if slug.endswith(".ics"):
         return await calendar_api.meetup_feed_response(request, slug.removesuffix(".ics"))
     viewer = await current_viewer(request)
+    notice = _notice(request)
+    if viewer is None:
+
+        async def build() -> tuple[str, dict[str, Any]]:
+            page = await service.meetup_page(slug, None)
+            return "meetups/meetup.html", await _show_context(page, settings, notice=notice)
+
+        return await render_public(request, ("meetup", slug, notice), build)
     page = await service.meetup_page(slug, viewer)
-    notice = None
-    answered = request.query_params.get("answered")
-    if answered in ANSWERED_MESSAGES:
-        notice = ANSWERED_MESSAGES[answered]
-    elif request.query_params.get("created"):
-        notice = N_("Your meetup is ready. Share this page.")
-    elif request.query_params.get("saved"):
-        notice = N_("Saved.")
-    elif request.query_params.get("proposed"):
-        notice = N_("Your proposal is sent. Invitees vote on the times; then you fix one.")
-    elif request.query_params.get("voted"):
-        notice = N_("Thanks, your votes are in.")
-    elif request.query_params.get("scheduled"):
-        notice = N_("The time is fixed: this is now a scheduled meetup.")
     return await _show(request, page, settings, notice=notice)
+
+
+def _notice(request: Request[Any, Any, Any]) -> str | None:
+    """What the page says after the action that led here (`?answered=going`, ...)."""
+    params = request.query_params
+    answered = params.get("answered")
+    if answered in ANSWERED_MESSAGES:
+        return ANSWERED_MESSAGES[answered]
+    for flag, message in NOTICES.items():
+        if params.get(flag):
+            return message
+    return None
 
 
 @post("/m/{slug:str}/rsvp", dependencies=SIGNED_IN)
@@ -211,6 +224,17 @@ async def _show(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
+    context = await _show_context(page, settings, notice=notice, errors=errors)
+    return await render(request, "meetups/meetup.html", status_code=status_code, **context)
+
+
+async def _show_context(
+    page: MeetupPage,
+    settings: InstanceSettings,
+    *,
+    notice: str | None = None,
+    errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
     meetup = page.meetup
     url = f"{settings.base_url}/m/{meetup.slug}"
     location = ", ".join(p for p in (meetup.venue_name, meetup.venue_address) if p)
@@ -227,26 +251,23 @@ async def _show(
     proposal = None
     if meetup.kind == "proposal":
         proposal = await proposals.proposal_state(meetup, page.viewer)
-    return await render(
-        request,
-        "meetups/meetup.html",
-        status_code=status_code,
-        page=page,
-        meetup=meetup,
-        url=url,
-        ics_url=f"{url}.ics",
-        google_url=calendar_link,
-        description_html=domain.render_description(meetup.description),
-        summary=domain.summary_text(meetup.description),
-        map_url=domain.map_url(meetup.latitude, meetup.longitude, meetup.venue_address),
-        show_viewer_zone=bool(viewer_zone and viewer_zone != meetup.timezone),
-        viewer_zone=viewer_zone,
-        is_over=bool(meetup.ends_at and meetup.ends_at <= service.now()),
-        has_begun=bool(meetup.starts_at and meetup.starts_at <= service.now()),
-        notice=notice,
-        errors=errors or {},
-        proposal=proposal,
-    )
+    return {
+        "page": page,
+        "meetup": meetup,
+        "url": url,
+        "ics_url": f"{url}.ics",
+        "google_url": calendar_link,
+        "description_html": domain.render_description(meetup.description),
+        "summary": domain.summary_text(meetup.description),
+        "map_url": domain.map_url(meetup.latitude, meetup.longitude, meetup.venue_address),
+        "show_viewer_zone": bool(viewer_zone and viewer_zone != meetup.timezone),
+        "viewer_zone": viewer_zone,
+        "is_over": bool(meetup.ends_at and meetup.ends_at <= service.now()),
+        "has_begun": bool(meetup.starts_at and meetup.starts_at <= service.now()),
+        "notice": notice,
+        "errors": errors or {},
+        "proposal": proposal,
+    }
 
 
 async def _form(

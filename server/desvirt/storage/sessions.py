@@ -38,8 +38,10 @@ class DatabaseSessionBackend(ServerSideSessionBackend):
         message: Message,
         connection: ASGIConnection[Any, Any, Any, Any],
     ) -> None:
-        loaded = connection.scope.get(_LOADED)
         cookie_id = connection.cookies.get(self.config.key)
+        if (scope_session is Empty or not scope_session) and not cookie_id:
+            return  # a visitor without a session: nothing to store, no cookie to clear
+        loaded = connection.scope.get(_LOADED)
         store = self.config.get_store_from_app(connection.scope["app"])
         headers = MutableScopeHeaders.from_message(message)
         cookie_params = dict(

@@ -1,0 +1,38 @@
+"""Litestar's CSRF protection, with the token cookie written without rebuilding it each time.
+
+Every page carries a CSRF token, and a visitor without the cookie gets one set on the
+response. Litestar builds that header through `Cookie` and `dataclasses.asdict`, which cost
+~150 µs per response here: as much as the rest of a cached public page. The header differs
+only in the token, so it is built once and the token put in.
+"""
+
+from __future__ import annotations
+
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.types import ASGIApp, HTTPSendMessage
+
+_TOKEN_MARK = "0" * 8 + "csrfmark" + "0" * 8  # plain cookie characters, so it is not quoted
+
+
+class CsrfMiddleware(CSRFMiddleware):
+    """`CSRFMiddleware` as configured by `CSRFConfig`; only the cookie header is faster."""
+
+    def __init__(self, app: ASGIApp, config: CSRFConfig) -> None:
+        super().__init__(app, config)
+        header = Cookie(
+            key=config.cookie_name,
+            value=_TOKEN_MARK,
+            path=config.cookie_path,
+            secure=config.cookie_secure,
+            httponly=config.cookie_httponly,
+            samesite=config.cookie_samesite,
+            domain=config.cookie_domain,
+        ).to_header(header="")
+        self._before_token, self._after_token = header.split(_TOKEN_MARK)
+
+    def _set_cookie_if_needed(self, message: HTTPSendMessage, token: str) -> None:
+        # Tokens are hex digits followed by a hex digest: nothing in them needs quoting.
+        headers = MutableScopeHeaders.from_message(message)
+        headers.add("set-cookie", f"{self._before_token}{token}{self._after_token}")
