@@ -7,6 +7,7 @@ by whichever worker, adds them all up; with one process the samples live in memo
 
 from __future__ import annotations
 
+import functools
 import os
 
 from prometheus_client import (
@@ -43,9 +44,15 @@ LATENCY = Histogram(
 def observe_request(method: str, route: str | None, status: int, seconds: float) -> None:
     """Count one answered request; unknown routes share one label, so 404 scans stay cheap."""
     method = method if method in KNOWN_METHODS else "OTHER"
-    route = route or UNMATCHED_ROUTE
-    REQUESTS.labels(method, route, str(status)).inc()
-    LATENCY.labels(method, route).observe(seconds)
+    requests, latency = _series(method, route or UNMATCHED_ROUTE, status)
+    requests.inc()
+    latency.observe(seconds)
+
+
+@functools.cache
+def _series(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+    # prometheus_client looks the labels up on every call; routes are templates, so few.
+    return REQUESTS.labels(method, route, str(status)), LATENCY.labels(method, route)
 
 
 def exposition(outbox_depth: int) -> bytes:

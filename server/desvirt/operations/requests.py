@@ -4,8 +4,8 @@ and the metrics, for every answer including 404s and errors that never reach a h
 from __future__ import annotations
 
 import logging
+import os
 import time
-import uuid
 from typing import cast
 
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
@@ -103,4 +103,4 @@ class RequestObserver:
 
 
 def _new_request_id() -> str:
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # as random as uuid4().hex, without building a UUID
