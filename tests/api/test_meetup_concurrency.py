@@ -1,4 +1,8 @@
-"""No overbooking, ever: a crowd answering a small meetup at once, on both databases."""
+"""No overbooking, ever: a crowd answering a small meetup at once, on both databases.
+
+And no check-in of someone who is not going, however the host's taps and the guest's
+answer interleave.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,13 @@ import httpx
 
 from desvirt.accounts.tables import ApiToken, User
 from desvirt.meetups.tables import Meetup, Rsvp
-from tests.conftest import SignUp
+from tests.api.test_meetups import host_meetup, person
+from tests.conftest import ClientFactory, SignUp
 
 CROWD = 120
 CAPACITY = 7
+CHECK_IN_ROUNDS = 12
+TAPS_PER_ROUND = 4
 
 
 async def crowd_with_tokens(size: int) -> list[str]:
@@ -132,3 +139,46 @@ async def test_seats_freed_in_a_crowd_go_to_the_waitlist_in_order(
     )
     assert [position for position, _ in waiting] == list(range(1, 21))
     assert [fan for _, fan in waiting] == list(range(20, 40))
+
+
+async def test_a_check_in_racing_the_guests_no_never_lands_after_the_no(
+    client: httpx.AsyncClient, new_client: ClientFactory, sign_up: SignUp
+) -> None:
+    """The host taps "check in" at the door while the guest answers "no" at the same moment.
+
+    Either the check-in comes first (then the guest's "no" is the later change, and the
+    check-in stays as a record that they came), or the "no" comes first and every check-in
+    is refused with `not_going`. Never a check-in recorded on someone no longer going.
+    """
+    slug = await host_meetup(client, sign_up, capacity=5)
+    ben = await person(new_client, sign_up, "ben")
+    ben_row = await User.select(User.id).where(User.handle == "ben").first()
+    assert ben_row is not None
+    ben_rsvp = (Rsvp.meetup.slug == slug) & (Rsvp.user == ben_row["id"])
+
+    for _ in range(CHECK_IN_ROUNDS):
+        await Rsvp.update({Rsvp.checked_in_at: None}).where(ben_rsvp)  # a fresh arrival
+        going = await ben.post(f"/api/v1/meetups/{slug}/rsvp", json={"response": "yes"})
+        assert going.json()["status"] == "going", going.text
+
+        *taps, no = await asyncio.gather(
+            *(client.post(f"/api/v1/meetups/{slug}/checkin/ben") for _ in range(TAPS_PER_ROUND)),
+            ben.post(f"/api/v1/meetups/{slug}/rsvp", json={"response": "no"}),
+        )
+
+        assert no.status_code == 200 and no.json()["status"] == "declined", no.text
+        for tap in taps:
+            assert tap.status_code in (200, 409), tap.text
+            if tap.status_code == 409:
+                assert tap.json()["code"] == "not_going"
+        row = (
+            await Rsvp.select(Rsvp.status, Rsvp.checked_in_at, Rsvp.updated_at)
+            .where(ben_rsvp)
+            .first()
+        )
+        assert row is not None and row["status"] == "declined"
+        if row["checked_in_at"] is not None:
+            # checked in while going: the "no" is the later change
+            assert row["checked_in_at"] < row["updated_at"], row
+        else:
+            assert {tap.status_code for tap in taps} == {409}

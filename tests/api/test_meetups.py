@@ -161,3 +161,25 @@ async def test_an_rsvp_to_a_cancelled_or_past_meetup_is_refused(
     answer = await ben.post(f"/api/v1/meetups/{second}/rsvp", json={"response": "yes"})
     assert answer.status_code == 409 and answer.json()["code"] == "past"
     assert await Rsvp.count() == 0
+
+
+async def test_a_guest_who_said_no_cannot_be_checked_in_but_a_no_after_the_check_in_keeps_it(
+    client: Client, new_client: ClientFactory, sign_up: SignUp
+) -> None:
+    slug = await host_meetup(client, sign_up)
+    ben = await person(new_client, sign_up, "ben")
+    carla = await person(new_client, sign_up, "carla")
+    await ben.post(f"/api/v1/meetups/{slug}/rsvp", json={"response": "no"})
+    refused = await client.post(f"/api/v1/meetups/{slug}/checkin/ben")
+    assert refused.status_code == 409 and refused.json()["code"] == "not_going"
+    assert await Rsvp.count().where(Rsvp.checked_in_at.is_not_null()) == 0
+
+    await carla.post(f"/api/v1/meetups/{slug}/rsvp", json={"response": "yes"})
+    checked = await client.post(f"/api/v1/meetups/{slug}/checkin/carla")
+    assert checked.status_code == 200
+    await carla.post(f"/api/v1/meetups/{slug}/rsvp", json={"response": "no"})
+    row = await Rsvp.select(Rsvp.status, Rsvp.checked_in_at).where(Rsvp.response == "no")
+    assert sorted((r["status"], r["checked_in_at"] is not None) for r in row) == [
+        ("declined", False),
+        ("declined", True),
+    ]

@@ -420,23 +420,31 @@ async def cancel_meetup(slug: str, viewer: User) -> Meetup:
 
 
 async def check_in(slug: str, viewer: User, handle: str) -> datetime:
-    """The host checks a going attendee in at the door (evidence for met-in-person)."""
+    """The host checks a going attendee in at the door (evidence for met-in-person).
+
+    Decided under the same lock as RSVPs, so a check-in cannot land on someone whose "no"
+    was stored in between; a later "no" keeps the check-in as the record that they came.
+    """
     meetup, host = await visible_meetup(slug, viewer)
     _only_host(host, viewer)
     person = await _person(handle)
-    row = await (
-        Rsvp.select(Rsvp.id, Rsvp.status, Rsvp.checked_in_at)
-        .where((Rsvp.meetup == meetup.id) & (Rsvp.user == person.id))
-        .first()
-    )
-    if row is None or row["status"] != "going":
-        raise Conflict(N_("Only people going can be checked in."), code="not_going")
-    if row["checked_in_at"] is not None:
-        checked: datetime = row["checked_in_at"]
-        return checked
-    now = datetime.now(UTC)
-    await Rsvp.update({Rsvp.checked_in_at: now, Rsvp.updated_at: now}).where(Rsvp.id == row["id"])
-    await met.checked_in(meetup.id, person.id)
+    async with database.write_transaction():
+        locked = await _locked(meetup.id)
+        row = await (
+            Rsvp.select(Rsvp.id, Rsvp.status, Rsvp.checked_in_at)
+            .where((Rsvp.meetup == locked.id) & (Rsvp.user == person.id))
+            .first()
+        )
+        if row is None or row["status"] != "going":
+            raise Conflict(N_("Only people going can be checked in."), code="not_going")
+        if row["checked_in_at"] is not None:
+            checked: datetime = row["checked_in_at"]
+            return checked
+        now = datetime.now(UTC)
+        await Rsvp.update({Rsvp.checked_in_at: now, Rsvp.updated_at: now}).where(
+            Rsvp.id == row["id"]
+        )
+        await met.checked_in(locked.id, person.id)
     return now
 
 
