@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,12 +13,14 @@ import httpx
 import pytest
 
 from desvirt.accounts.tables import User
+from desvirt.app import create_app
 from desvirt.contacts import service as contacts
 from desvirt.contacts.tables import Contact, ContactEvent, ContactRequest
 from desvirt.meetups.tables import Meetup, Rsvp
 from desvirt.met.tables import Handshake
 from desvirt.notifications import service as notifications
-from tests.conftest import ClientFactory, QueryLog, SignUp
+from desvirt.settings import Settings
+from tests.conftest import Backend, ClientFactory, QueryLog, SignUp, open_client
 
 _slugs = itertools.count()
 
@@ -267,6 +269,86 @@ async def test_a_claim_at_a_shared_meetup_doubles_as_a_contact_request(
     answered = await ContactRequest.select(ContactRequest.status).first()
     assert answered == {"status": "accepted"}
     assert prompts == [(ana.id, ben.id)]
+
+
+async def test_a_claim_counts_when_their_charter_declines_the_request_it_would_make(
+    join: Join,
+) -> None:
+    host, ana, ben = await join("host"), await join("ana"), await join("ben")
+    charter = {"accepted_reasons": ["ongoing_exchange"], "require_message": True}
+    assert (await ben.client.patch("/api/v1/me", json={"charter": charter})).status_code == 200
+    slug = await meetup(host, ana, ben)
+    answer = await claim(ana, ben, meetup_slug=slug)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "trust": "none",
+        "contact_request": "auto_declined",
+        "declined_rule": "reason_not_accepted",
+        "explanation": "Ben does not accept contact requests for the reason “We have already "
+        "met”. Your request was declined automatically.",
+    }
+    assert await ContactRequest.count() == 0
+    record = (await ana.client.get("/api/v1/contacts/ben/met")).json()
+    assert record["my_claim"] == {"meetup_slug": slug, "met_on": record["my_claim"]["met_on"]}
+    assert [p["handle"] for p in (await ben.client.get("/api/v1/met/prompts")).json()] == ["ana"]
+
+
+async def test_a_claim_makes_a_request_to_a_charter_that_wants_a_message(join: Join) -> None:
+    """The shared meetup is the request's stated why: a met claim has no message to write."""
+    host, ana, ben = await join("host"), await join("ana"), await join("ben")
+    charter = {"accepted_reasons": ["met_in_person"], "require_message": True}
+    assert (await ben.client.patch("/api/v1/me", json={"charter": charter})).status_code == 200
+    slug = await meetup(host, ana, ben)
+    assert (await claim(ana, ben, meetup_slug=slug)).json()["contact_request"] == "sent"
+
+
+@pytest.mark.parametrize(
+    ("limit", "code"),
+    [("contact_requests_per_day", "rate_limited"), ("pending_requests_max", "too_many_pending")],
+)
+async def test_claims_at_a_meetup_obey_the_senders_request_limits(
+    db: Backend, settings: Settings, join: Join, sign_up: SignUp, limit: str, code: str
+) -> None:
+    host, ben, carla, dora = [await join(h) for h in ("host", "ben", "carla", "dora")]
+    strict = create_app(replace(settings, **{limit: 2}), engine=db.engine)
+    async with open_client(strict) as browser:
+        await sign_up(browser, "ana")
+        ana_row = await User.select(User.id).where(User.handle == "ana").first()
+        assert ana_row is not None
+        ana = Person(int(ana_row["id"]), "ana", browser)
+        slug = await meetup(host, ana, ben, carla, dora)
+        ticked = await browser.post(
+            f"/api/v1/meetups/{slug}/met", json={"handles": ["ben", "carla", "dora"]}
+        )
+    assert ticked.status_code == 200, ticked.text
+    people = ticked.json()["people"]
+    assert [(p["handle"], p.get("contact_request")) for p in people] == [
+        ("ben", "sent"),
+        ("carla", "sent"),
+        ("dora", "not_sent"),
+    ]
+    assert people[2]["declined_rule"] == code
+    assert "2" in people[2]["explanation"]
+    assert await ContactRequest.count() == 2
+    assert await ContactEvent.count().where(ContactEvent.kind == "met_claimed") == 3
+
+
+async def test_a_claim_makes_no_request_inside_the_cooldown_after_their_decline(
+    join: Join,
+) -> None:
+    host, ana, ben = await join("host"), await join("ana"), await join("ben")
+    asked = await ana.client.post(
+        "/api/v1/contacts/requests",
+        json={"to_handle": "ben", "reason": "read_your_work", "message": "I read your talk."},
+    )
+    assert asked.status_code == 201, asked.text
+    await ben.client.post(f"/api/v1/contacts/requests/{asked.json()['id']}/decline")
+    slug = await meetup(host, ana, ben)
+    answer = (await claim(ana, ben, meetup_slug=slug)).json()
+    assert (answer["contact_request"], answer["declined_rule"]) == ("not_sent", "cooldown")
+    assert "declined your request" in answer["explanation"]
+    assert await ContactRequest.count().where(ContactRequest.status == "pending") == 0
+    assert await ContactEvent.count().where(ContactEvent.kind == "met_claimed") == 1
 
 
 async def test_hosts_count_as_being_at_their_own_meetup(join: Join) -> None:

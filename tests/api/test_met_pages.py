@@ -176,3 +176,28 @@ async def test_the_contact_list_shows_who_waits_for_a_confirmation(join: Join) -
     assert "Did you meet them?" in listing.text
     assert 'action="/contacts/ana/met"' in listing.text
     assert "Did you meet them?" not in (await page(ana, "/contacts")).text
+
+
+async def test_the_checklist_page_says_whose_charter_declined_the_contact_request(
+    join: Join,
+) -> None:
+    host, ana = await join("host"), await join("ana")
+    ben = await join("ben", locale="de")
+    carla = await join("carla", locale="es")
+    refusing = {"charter": {"accepted_reasons": ["client_or_partner"]}}
+    assert (await ben.client.patch("/api/v1/me", json=refusing)).status_code == 200
+    slug = await meetup(host, ana, ben, carla)
+    form = (await page(ana, f"/m/{slug}/met")).text
+    saved = await submit(ana, f"/m/{slug}/met", form, {"met": ["ben", "carla"]})
+    assert saved.status_code == 200
+    assert "Saved. Trust is updated for both of you." in saved.text
+    assert "@ben: Ben does not accept contact requests" in saved.text
+    assert "@carla:" not in saved.text  # her request went out
+    assert 'value="ben" checked' in saved.text
+    assert await contacts.trust_level(ana.id, ben.id) == "none"
+    assert await ContactEvent.count().where(ContactEvent.kind == "met_claimed") == 2
+
+    form = (await page(carla, f"/m/{slug}/met")).text
+    spanish = await submit(carla, f"/m/{slug}/met", form, {"met": ["ben"]})
+    assert spanish.status_code == 200
+    assert "@ben: Ben no acepta" in spanish.text, spanish.text

@@ -6,7 +6,8 @@ table) from the whole history, inside one write transaction. Requests, removals,
 met claims and handshakes all go through it, so the projection never drifts from the log.
 
 The seams `trust_levels`, `trust_level`, `blocked_either_way` and `may_propose` are called
-by meetups and calendar code; keep their signatures.
+by meetups and calendar code, `refuse_unwanted_request` and `breach_explanation` by met
+claims that double as contact requests; keep their signatures.
 """
 
 from __future__ import annotations
@@ -308,7 +309,7 @@ async def send_request(
     async with database.write_transaction():
         await lock_pair(sender.id, recipient.id)
         now = now or datetime.now(UTC)
-        await _refuse_unwanted_request(settings, sender, recipient, now)
+        await refuse_unwanted_request(settings, sender, recipient, now)
         request = ContactRequest(
             sender=sender.id,
             recipient=recipient.id,
@@ -422,10 +423,14 @@ async def list_requests(
     return await _request_views(viewer, [row["id"] for row in rows])
 
 
-async def _refuse_unwanted_request(
+async def refuse_unwanted_request(
     settings: Settings, sender: User, recipient: User, now: datetime
 ) -> None:
-    """Blocks, existing ties, the decline cooldown and the sender's rate limits."""
+    """Blocks, existing ties, the decline cooldown and the sender's rate limits.
+
+    Raises the refusal (409 or 429); call it inside the write transaction that would store
+    the request, with the pair locked (`lock_pair`).
+    """
     if await Block.exists().where((Block.blocker == sender.id) & (Block.blocked == recipient.id)):
         raise Conflict(
             N_("You blocked this person. Unblock them first if you want to connect."),
@@ -502,6 +507,16 @@ async def _refuse_unwanted_request(
             )
 
 
+def breach_explanation(locale: str, rule: str, recipient_name: str, reason: str) -> str:
+    """Why the recipient's charter declined a request (`rule`), politely, in `locale`."""
+    return gettext(
+        locale,
+        domain.EXPLANATIONS[rule],
+        name=recipient_name,
+        reason=gettext(locale, domain.REASON_LABELS[reason]),
+    )
+
+
 async def _request_views(viewer: User, request_ids: list[int]) -> list[RequestView]:
     """Requests with names and each pair's earlier history, in two queries."""
     if not request_ids:
@@ -532,11 +547,8 @@ async def _request_views(viewer: User, request_ids: list[int]) -> list[RequestVi
         rule = row["declined_rule"]
         explanation = None
         if rule and row["sender"] == viewer.id:
-            explanation = gettext(
-                viewer.locale,
-                domain.EXPLANATIONS[rule],
-                name=row["to_display_name"],
-                reason=gettext(viewer.locale, domain.REASON_LABELS[row["reason"]]),
+            explanation = breach_explanation(
+                viewer.locale, rule, row["to_display_name"], row["reason"]
             )
         views.append(
             RequestView(

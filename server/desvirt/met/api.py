@@ -31,12 +31,16 @@ class ChecklistBody(Struct, forbid_unknown_fields=True):
 class TrustAnswer(Struct, omit_defaults=True):
     trust: str
     contact_request: str | None = None
+    declined_rule: str | None = None
+    explanation: str | None = None
 
 
 class PersonTrust(Struct, omit_defaults=True):
     handle: str
     trust: str
     contact_request: str | None = None
+    declined_rule: str | None = None
+    explanation: str | None = None
 
 
 class ClaimView(Struct):
@@ -99,12 +103,23 @@ async def claim_met(
     data: Annotated[MetBody | None, Body(title="Where and when you met")] = None,
 ) -> TrustAnswer:
     """I met this person (optionally at a meetup, on a day). The other side's claim of the
-    same meeting, or the host's check-in of both at the named meetup, makes it `verified`."""
+    same meeting, or the host's check-in of both at the named meetup, makes it `verified`.
+
+    With a non-contact at a shared meetup the claim is also a `met_in_person` contact
+    request: `contact_request` is `sent`, `accepted` (they had asked me), `auto_declined`
+    (their charter declines it) or `not_sent` (my request limits or the decline cooldown),
+    the last two with `declined_rule` and a localized `explanation`. The claim counts
+    either way."""
     body = data or MetBody()
     outcome = await service.claim_met(
         settings, viewer, handle, meetup_slug=body.meetup_slug, met_on=body.met_on
     )
-    return TrustAnswer(trust=outcome.trust, contact_request=outcome.contact_request)
+    return TrustAnswer(
+        trust=outcome.trust,
+        contact_request=outcome.contact_request,
+        declined_rule=outcome.declined_rule,
+        explanation=outcome.explanation,
+    )
 
 
 @delete("/contacts/{handle:str}/met", status_code=HTTP_200_OK, dependencies=SIGNED_IN)
@@ -181,7 +196,11 @@ async def redeem_handshake(
 
 def _person_trust(outcome: ClaimOutcome) -> PersonTrust:
     return PersonTrust(
-        handle=outcome.handle, trust=outcome.trust, contact_request=outcome.contact_request
+        handle=outcome.handle,
+        trust=outcome.trust,
+        contact_request=outcome.contact_request,
+        declined_rule=outcome.declined_rule,
+        explanation=outcome.explanation,
     )
 
 

@@ -36,11 +36,14 @@ async def checklist_submit(
     form = await request.form()
     handles = [str(value) for value in form.getall("met", [])]
     try:
-        await service.record_checklist(settings, viewer, slug, handles)
+        outcomes = await service.record_checklist(settings, viewer, slug, handles)
     except FieldError as error:
         locale = request_locale(request)
         message = gettext(locale, error.message, **error.params)
         return await _checklist(request, viewer, slug, status_code=422, error=message)
+    not_sent = [outcome for outcome in outcomes if outcome.explanation]
+    if not_sent:  # saved, but some contact requests did not go out: say which and why
+        return await _checklist(request, viewer, slug, saved=True, not_sent=not_sent)
     return Redirect(f"/m/{slug}/met?saved=1", status_code=303)
 
 
@@ -116,6 +119,8 @@ async def _checklist(
     *,
     status_code: int = 200,
     error: str | None = None,
+    saved: bool = False,
+    not_sent: list[service.ClaimOutcome] | None = None,
 ) -> Template:
     found = await service.checklist(viewer, slug)
     return await render(
@@ -126,7 +131,8 @@ async def _checklist(
         has_begun=found.has_begun,
         people=found.people,
         error=error,
-        saved=request.query_params.get("saved"),
+        saved=saved or request.query_params.get("saved"),
+        not_sent=not_sent or [],
     )
 
 

@@ -8,7 +8,6 @@ the viewer's own pairs: nothing here can show one person what two others did.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -18,11 +17,12 @@ from zoneinfo import ZoneInfo
 from desvirt import database
 from desvirt.accounts import domain as accounts_domain
 from desvirt.accounts.domain import FieldError
+from desvirt.accounts.service import charter_of
 from desvirt.accounts.tables import Attempt, User
 from desvirt.contacts import service as contacts
-from desvirt.contacts.domain import MetClaim, PairEvent
+from desvirt.contacts.domain import MetClaim, PairEvent, charter_breach
 from desvirt.contacts.tables import Contact, ContactEvent, ContactRequest
-from desvirt.errors import Conflict, DesvirtError, NotFound, RateLimited
+from desvirt.errors import Conflict, DesvirtError, NotFound, RateLimited, refusal_text
 from desvirt.i18n import N_
 from desvirt.meetups.tables import Meetup, Rsvp
 from desvirt.met import domain
@@ -35,12 +35,29 @@ MET_REQUEST_REASON = "met_in_person"
 
 
 @dataclass(frozen=True)
+class RequestOutcome:
+    """What became of the contact request a met claim at a shared meetup makes.
+
+    `status` is "sent", "accepted" (their request to me), "auto_declined" (their charter
+    declines it; `declined_rule` names the rule) or "not_sent" (a limit or the cooldown;
+    `declined_rule` is the refusal's code); None when there was nothing to do. The claim
+    itself is recorded whatever becomes of the request.
+    """
+
+    status: str | None = None
+    declined_rule: str | None = None
+    explanation: str | None = None
+
+
+@dataclass(frozen=True)
 class ClaimOutcome:
     """What a met claim did: the pair's trust now, and what became of the contact."""
 
     handle: str
     trust: str
-    contact_request: str | None = None  # "sent" | "accepted" | None
+    contact_request: str | None = None  # RequestOutcome.status
+    declined_rule: str | None = None
+    explanation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -472,22 +489,31 @@ async def _claim(
             met_on=claim.met_on,
         )
         trust = view.trust
-    contact_request = None
+    request = RequestOutcome()
     if not connected and meetup is not None:
-        contact_request, trust = await _connect_after_meetup(settings, claimer, other, meetup, now)
+        request, trust = await _connect_after_meetup(settings, claimer, other, meetup, now)
     if first_claim_of_pair and trust != "verified":
         await notifications.met_claimed(claimer.id, other.id)
-    return ClaimOutcome(handle=other.handle, trust=trust, contact_request=contact_request)
+    return ClaimOutcome(
+        handle=other.handle,
+        trust=trust,
+        contact_request=request.status,
+        declined_rule=request.declined_rule,
+        explanation=request.explanation,
+    )
 
 
 async def _connect_after_meetup(
     settings: Settings, claimer: User, other: User, meetup: Meetup, now: datetime
-) -> tuple[str | None, str]:
+) -> tuple[RequestOutcome, str]:
     """A met claim at a shared meetup doubles as a contact request (`met_in_person`).
 
-    Their pending request to me is accepted instead; my own pending request is left alone;
-    no request is sent inside the cooldown after they declined me, or when their charter
-    does not accept the reason.
+    Their pending request to me is accepted instead; my own pending request is left alone.
+    Otherwise the request obeys what an ordinary one does (`contacts.service`): the decline
+    cooldown and my request limits, then their charter. A refused request is not stored
+    and the outcome says why. The shared meetup the request names is its stated why, so a
+    charter's "a message is required" (every charter's default) does not stop it: a met
+    claim has no message to write.
     """
     theirs = await (
         ContactRequest.select(ContactRequest.id, ContactRequest.reason)
@@ -505,34 +531,28 @@ async def _connect_after_meetup(
         view = await contacts.record_event(
             claimer.id, other.id, "accepted", reason=theirs["reason"], request_id=theirs["id"]
         )
-        return "accepted", view.trust
+        return RequestOutcome("accepted"), view.trust
     mine = await ContactRequest.exists().where(
         (ContactRequest.sender == claimer.id)
         & (ContactRequest.recipient == other.id)
         & (ContactRequest.status == "pending")
     )
     if mine:
-        return None, "none"
-    declined = await (
-        ContactRequest.select(ContactRequest.answered_at)
-        .where(
-            (ContactRequest.sender == claimer.id)
-            & (ContactRequest.recipient == other.id)
-            & (ContactRequest.status.is_in(["declined", "auto_declined"]))
+        return RequestOutcome(), "none"
+    recipient = await User.objects().where(User.id == other.id).first()
+    if recipient is None:
+        raise NotFound(N_("No such person."))
+    try:
+        await contacts.refuse_unwanted_request(settings, claimer, recipient, now)
+    except DesvirtError as refusal:
+        explanation = refusal_text(claimer.locale, refusal)
+        return RequestOutcome("not_sent", refusal.code, explanation), "none"
+    rule = charter_breach(charter_of(recipient), MET_REQUEST_REASON, "")
+    if rule is not None and rule != "message_required":
+        explanation = contacts.breach_explanation(
+            claimer.locale, rule, recipient.display_name, MET_REQUEST_REASON
         )
-        .order_by(ContactRequest.answered_at, ascending=False)
-        .first()
-    )
-    if declined is not None and declined["answered_at"] is not None:
-        cutoff = declined["answered_at"] + timedelta(days=settings.decline_cooldown_days)
-        if cutoff > now:
-            return None, "none"
-    accepted_reasons = await User.select(User.accepted_reasons).where(User.id == other.id).first()
-    reasons = accepted_reasons["accepted_reasons"] if accepted_reasons else []
-    if isinstance(reasons, str):
-        reasons = json.loads(reasons)
-    if MET_REQUEST_REASON not in reasons:
-        return None, "none"
+        return RequestOutcome("auto_declined", rule, explanation), "none"
     request = ContactRequest(
         sender=claimer.id,
         recipient=other.id,
@@ -551,7 +571,7 @@ async def _connect_after_meetup(
         meetup_id=meetup.id,
         request_id=request.id,
     )
-    return "sent", view.trust
+    return RequestOutcome("sent"), view.trust
 
 
 async def _settle_requests(one: int, other: int, now: datetime) -> None:
