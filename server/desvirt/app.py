@@ -29,7 +29,7 @@ from desvirt.calendar import api as calendar_api
 from desvirt.contacts import address_book_api, address_book_pages
 from desvirt.contacts import api as contacts_api
 from desvirt.contacts import pages as contacts_pages
-from desvirt.csrf import CsrfMiddleware
+from desvirt.csrf import CsrfCookie, CsrfMiddleware
 from desvirt.errors import EXCEPTION_HANDLERS
 from desvirt.meetups import agenda as meetups_agenda
 from desvirt.meetups import api as meetups_api
@@ -42,6 +42,7 @@ from desvirt.notifications import pages as notifications_pages
 from desvirt.notifications import worker as mail_worker
 from desvirt.operations import api as operations_api
 from desvirt.operations.requests import RequestObserver
+from desvirt.public_lane import PublicPageLane
 from desvirt.rendering import PUBLIC_PAGES, PublicPages, render, render_public
 from desvirt.settings import PROJECT_ROOT, Settings
 from desvirt.storage.sessions import DatabaseSessionConfig
@@ -138,8 +139,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # Logging is configured once per process (desvirt.operations.logs), not per app.
         logging_config=None,
     )
+    # In front of Litestar's router: kept public pages for visitors without a session.
+    lane = PublicPageLane(app.asgi_handler, CsrfCookie(csrf), sessions.key)
     # Outside Litestar's router, so 404s and failed requests get an id and are counted too.
-    app.asgi_handler = RequestObserver(app.asgi_handler, settings)
+    app.asgi_handler = RequestObserver(lane, settings)
     return app
 
 

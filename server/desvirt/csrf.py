@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import Cookie, MutableScopeHeaders
-from litestar.middleware.csrf import CSRFMiddleware
+from litestar.middleware.csrf import CSRFMiddleware, generate_csrf_token
 from litestar.types import ASGIApp, HTTPSendMessage
 
 _TOKEN_MARK = "0" * 8 + "csrfmark" + "0" * 8  # plain cookie characters, so it is not quoted
 
 
-class CsrfMiddleware(CSRFMiddleware):
-    """`CSRFMiddleware` as configured by `CSRFConfig`; only the cookie header is faster."""
+class CsrfCookie:
+    """The `Set-Cookie` header of a CSRF token, as `CSRFConfig` describes it."""
 
-    def __init__(self, app: ASGIApp, config: CSRFConfig) -> None:
-        super().__init__(app, config)
+    def __init__(self, config: CSRFConfig) -> None:
+        self.config = config
+        self.name = config.cookie_name
         header = Cookie(
             key=config.cookie_name,
             value=_TOKEN_MARK,
@@ -32,7 +33,20 @@ class CsrfMiddleware(CSRFMiddleware):
         ).to_header(header="")
         self._before_token, self._after_token = header.split(_TOKEN_MARK)
 
-    def _set_cookie_if_needed(self, message: HTTPSendMessage, token: str) -> None:
+    def header(self, token: str) -> str:
         # Tokens are hex digits followed by a hex digest: nothing in them needs quoting.
-        headers = MutableScopeHeaders.from_message(message)
-        headers.add("set-cookie", f"{self._before_token}{token}{self._after_token}")
+        return f"{self._before_token}{token}{self._after_token}"
+
+    def new_token(self) -> str:
+        return generate_csrf_token(secret=self.config.secret)
+
+
+class CsrfMiddleware(CSRFMiddleware):
+    """`CSRFMiddleware` as configured by `CSRFConfig`; only the cookie header is faster."""
+
+    def __init__(self, app: ASGIApp, config: CSRFConfig) -> None:
+        super().__init__(app, config)
+        self._cookie = CsrfCookie(config)
+
+    def _set_cookie_if_needed(self, message: HTTPSendMessage, token: str) -> None:
+        MutableScopeHeaders.from_message(message).add("set-cookie", self._cookie.header(token))

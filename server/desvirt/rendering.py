@@ -25,6 +25,8 @@ PUBLIC_PAGES = "desvirt_public_pages"
 # Stands for the visitor's CSRF token in a shared rendering; random so no text can forge it.
 _CSRF_MARK = f"csrf-{secrets.token_hex(16)}"
 
+PUBLIC_VARY = "Cookie, Accept-Language"
+
 PublicPageBuild = Callable[[], Awaitable[tuple[str, dict[str, Any]]]]
 
 
@@ -109,10 +111,13 @@ async def render_public(
         pages.put((key, locale), body)
     token = value_or_default(ScopeState.from_scope(request.scope).csrf_token, "")
     return Response(
-        body.replace(_CSRF_MARK.encode(), html.escape(token).encode()),
-        media_type=MediaType.HTML,
-        headers={"Vary": "Cookie, Accept-Language"},
+        with_csrf_token(body, token), media_type=MediaType.HTML, headers={"Vary": PUBLIC_VARY}
     )
+
+
+def with_csrf_token(body: bytes, token: str) -> bytes:
+    """A shared rendering with this visitor's CSRF token in its forms."""
+    return body.replace(_CSRF_MARK.encode(), html.escape(token).encode())
 
 
 class PublicPages:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 from litestar import Litestar
 
@@ -144,3 +146,69 @@ def test_the_shared_pages_hold_a_bounded_number_of_pages() -> None:
         pages.put(("meetup", str(index)), b"page")
     assert pages.get(("meetup", "0")) is None
     assert pages.get(("meetup", "4")) == b"page"
+
+
+async def test_a_kept_page_is_answered_in_front_of_litestar_with_the_visitors_own_csrf_cookie(
+    app: Litestar,
+    client: httpx.AsyncClient,
+    new_client: ClientFactory,
+    sign_up: SignUp,
+) -> None:
+    shared_pages(app)
+    slug = await host_meetup(client, sign_up)
+    first_visit = await (await new_client()).get(f"/m/{slug}", headers=HTML)  # renders, keeps
+
+    lane = app.asgi_handler.app  # type: ignore[attr-defined]
+    litestar_handler = lane.app
+
+    async def litestar_must_not_answer(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError(f"Litestar was asked for {scope['path']}")
+
+    lane.app = litestar_must_not_answer
+    try:
+        visitor = await new_client()
+        seen = await visitor.get(f"/m/{slug}", headers=HTML)
+        again = await visitor.get(f"/m/{slug}", headers=HTML)
+    finally:
+        lane.app = litestar_handler
+    assert seen.status_code == 200
+    assert seen.headers["content-type"] == first_visit.headers["content-type"]
+    assert seen.headers["vary"] == first_visit.headers["vary"]
+    assert seen.headers["x-request-id"]
+    cookie = seen.headers["set-cookie"]
+    assert cookie.startswith("desvirt_csrf=") and "HttpOnly" in cookie and "Path=/" in cookie
+    token = csrf_token(seen.text)
+    assert visitor.cookies["desvirt_csrf"] == token
+    first_token = csrf_token(first_visit.text)
+    assert seen.text.replace(token, "T") == first_visit.text.replace(first_token, "T")
+    # With the cookie kept, the next view sets none and carries the same token.
+    assert "set-cookie" not in again.headers
+    assert csrf_token(again.text) == token
+    switched = await visitor.post(
+        "/language", data={"locale": "es", "next": f"/m/{slug}", "_csrf_token": token}
+    )
+    assert switched.status_code == 303
+
+    # A signed-in person, a query string or a page not kept yet: Litestar answers.
+    lane.app = litestar_must_not_answer
+    try:
+        for path, who in ((f"/m/{slug}", client), (f"/m/{slug}?utm_source=chat", visitor),
+                          ("/m/not-kept-yet", visitor)):  # fmt: skip
+            try:
+                await who.get(path, headers=HTML)
+            except AssertionError:
+                continue
+            raise AssertionError(f"{path} was answered without Litestar")
+    finally:
+        lane.app = litestar_handler
+
+
+async def test_a_visitors_language_cookie_picks_the_kept_page_in_that_language(
+    app: Litestar, client: httpx.AsyncClient, new_client: ClientFactory, sign_up: SignUp
+) -> None:
+    shared_pages(app)
+    slug = await host_meetup(client, sign_up)
+    await (await new_client()).get(f"/m/{slug}", headers={**HTML, "accept-language": "de"})
+    visitor = await new_client()
+    visitor.cookies.set("desvirt_lang", "de")
+    assert '<html lang="de">' in (await visitor.get(f"/m/{slug}", headers=HTML)).text

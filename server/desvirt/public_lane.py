@@ -1,0 +1,105 @@
+"""A short way for the busiest request there is: a visitor opening a shared meetup link.
+
+Such a visitor has no session, and the page they get is already rendered in `PublicPages`
+(`render_public` put it there). This ASGI layer, in front of Litestar's router, answers
+them from it directly, with the same headers and their own CSRF token and cookie, as
+Litestar's CSRF middleware would. Everything else (a session cookie, a bearer token, a
+query string, any other path or method, a page not yet kept) goes to Litestar untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import cast
+
+from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
+
+from desvirt.csrf import CsrfCookie
+from desvirt.i18n import negotiate
+from desvirt.rendering import (
+    LANGUAGE_COOKIE,
+    PUBLIC_PAGES,
+    PUBLIC_VARY,
+    PublicPages,
+    with_csrf_token,
+)
+from desvirt.settings import SUPPORTED_LOCALES
+
+HOME_ROUTE, MEETUP_ROUTE = "/", "/m/{slug}"
+
+
+class PublicPageLane:
+    """Serves kept public pages to visitors without a session, before Litestar routes."""
+
+    def __init__(self, app: ASGIApp, csrf_cookie: CsrfCookie, session_cookie: str) -> None:
+        self.app = app
+        self.csrf_cookie = csrf_cookie
+        self.session_cookie = session_cookie
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            http = cast(HTTPScope, scope)
+            route_and_key = public_page(http["path"])
+            if (
+                route_and_key is not None
+                and http["method"] == "GET"
+                and not http["query_string"]
+                and await self._answer(http, send, *route_and_key)
+            ):
+                return
+        await self.app(scope, receive, send)
+
+    async def _answer(self, scope: HTTPScope, send: Send, route: str, key: Hashable) -> bool:
+        pages: PublicPages = scope["litestar_app"].state[PUBLIC_PAGES]
+        if pages.seconds <= 0:
+            return False
+        cookies: dict[str, str] = {}
+        accept_language = None
+        for name, value in scope["headers"]:
+            if name == b"cookie":
+                cookies.update(_cookies(value.decode("latin-1")))
+            elif name == b"accept-language":
+                accept_language = value.decode("latin-1")
+            elif name == b"authorization":
+                return False
+        if cookies.get(self.session_cookie, "null") != "null":
+            return False
+        chosen = cookies.get(LANGUAGE_COOKIE)
+        locale = chosen if chosen in SUPPORTED_LOCALES else negotiate(accept_language)
+        body = pages.get((key, locale))
+        if body is None:
+            return False
+        token = cookies.get(self.csrf_cookie.name)
+        headers = [
+            (b"content-type", b"text/html; charset=utf-8"),
+            (b"vary", PUBLIC_VARY.encode()),
+        ]
+        if not token:
+            token = self.csrf_cookie.new_token()
+            headers.append((b"set-cookie", self.csrf_cookie.header(token).encode("latin-1")))
+        page = with_csrf_token(body, token)
+        headers.append((b"content-length", str(len(page)).encode()))
+        scope["path_template"] = route
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": page, "more_body": False})
+        return True
+
+
+def public_page(path: str) -> tuple[str, Hashable] | None:
+    """The route and `PublicPages` key a path's page is kept under by its handler, if any."""
+    if path == "/":
+        return HOME_ROUTE, "home"
+    if path.startswith("/m/"):
+        slug = path[3:]
+        if slug and "/" not in slug and not slug.endswith(".ics"):
+            return MEETUP_ROUTE, ("meetup", slug, None)
+    return None
+
+
+def _cookies(header: str) -> dict[str, str]:
+    found = {}
+    for part in header.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name:
+            found[name] = value.strip('"')
+    return found
