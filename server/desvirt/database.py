@@ -105,8 +105,8 @@ async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
     if not isinstance(engine, PostgresEngine) or engine.pool is None:
         rows = await engine.run_querystring(QueryString(sql, *args))
         return list(engine.transform_response_to_dicts(rows))
-    if engine.log_queries:
-        engine.print_query(query_id=engine.get_query_id(), query=sql)
+    if engine.log_queries:  # as Piccolo logs: the statement with its values in place
+        engine.print_query(query_id=engine.get_query_id(), query=str(QueryString(sql, *args)))
     transaction = engine.current_transaction.get()
     if transaction is not None:
         records = await transaction.connection.fetch(_numbered(sql), *args)
