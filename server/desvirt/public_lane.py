@@ -15,15 +15,14 @@ from typing import cast
 from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 
 from desvirt.csrf import CsrfCookie
-from desvirt.i18n import negotiate
 from desvirt.rendering import (
     LANGUAGE_COOKIE,
     PUBLIC_PAGES,
     PUBLIC_VARY,
     PublicPages,
+    visitor_locale,
     with_csrf_token,
 )
-from desvirt.settings import SUPPORTED_LOCALES
 
 HOME_ROUTE, MEETUP_ROUTE = "/", "/m/{slug}"
 
@@ -64,8 +63,7 @@ class PublicPageLane:
                 return False
         if cookies.get(self.session_cookie, "null") != "null":
             return False
-        chosen = cookies.get(LANGUAGE_COOKIE)
-        locale = chosen if chosen in SUPPORTED_LOCALES else negotiate(accept_language)
+        locale = visitor_locale(cookies.get(LANGUAGE_COOKIE), accept_language)
         body = pages.get((key, locale))
         if body is None:
             return False

@@ -35,10 +35,16 @@ def request_locale(request: Request[Any, Any, Any]) -> str:
     viewer = request.state.get(_VIEWER)
     if viewer is not None and viewer.locale in SUPPORTED_LOCALES:
         return str(viewer.locale)
-    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    return visitor_locale(
+        request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language")
+    )
+
+
+def visitor_locale(chosen: str | None, accept_language: str | None) -> str:
+    """Without a profile: the language chosen on this browser, else Accept-Language."""
     if chosen in SUPPORTED_LOCALES:
         return str(chosen)
-    return negotiate(request.headers.get("accept-language"))
+    return negotiate(accept_language)
 
 
 def page_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
