@@ -42,7 +42,7 @@ from desvirt.notifications import pages as notifications_pages
 from desvirt.notifications import worker as mail_worker
 from desvirt.operations import api as operations_api
 from desvirt.operations.requests import RequestObserver
-from desvirt.public_lane import PublicPageLane
+from desvirt.public_lane import HOME_PAGE, PublicPageLane
 from desvirt.rendering import PUBLIC_PAGES, PublicPages, render, render_public
 from desvirt.settings import PROJECT_ROOT, Settings
 from desvirt.storage.sessions import DatabaseSessionConfig
@@ -168,7 +168,7 @@ async def home(request: Request[Any, Any, Any]) -> Template | Response[bytes]:
             upcoming = await meetups_service.upcoming_public()
             return "home.html", {"welcome": None, "upcoming": upcoming, "agenda": None}
 
-        return await render_public(request, "home", build)
+        return await render_public(request, HOME_PAGE, build)
     return await render(
         request,
         "home.html",

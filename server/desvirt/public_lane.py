@@ -25,6 +25,12 @@ from desvirt.rendering import (
 )
 
 HOME_ROUTE, MEETUP_ROUTE = "/", "/m/{slug}"
+HOME_PAGE = "home"
+
+
+def meetup_page_key(slug: str, notice: str | None = None) -> Hashable:
+    """Where `PublicPages` keeps a meetup page (with the notice a redirect asked for)."""
+    return ("meetup", slug, notice)
 
 
 class PublicPageLane:
@@ -86,11 +92,11 @@ class PublicPageLane:
 def public_page(path: str) -> tuple[str, Hashable] | None:
     """The route and `PublicPages` key a path's page is kept under by its handler, if any."""
     if path == "/":
-        return HOME_ROUTE, "home"
+        return HOME_ROUTE, HOME_PAGE
     if path.startswith("/m/"):
         slug = path[3:]
         if slug and "/" not in slug and not slug.endswith(".ics"):
-            return MEETUP_ROUTE, ("meetup", slug, None)
+            return MEETUP_ROUTE, meetup_page_key(slug)
     return None
 
 

@@ -32,6 +32,7 @@ from desvirt.errors import (
 from desvirt.i18n import N_
 from desvirt.meetups import domain, proposals, service
 from desvirt.meetups.service import MeetupPage
+from desvirt.public_lane import meetup_page_key
 from desvirt.rendering import render, render_public, request_locale
 
 # The draft's text fields; `requires_approval` is a checkbox, read on its own.
@@ -89,7 +90,7 @@ async def meetup_page(
             page = await service.meetup_page(slug, None)
             return "meetups/meetup.html", await _show_context(page, settings, notice=notice)
 
-        return await render_public(request, ("meetup", slug, notice), build)
+        return await render_public(request, meetup_page_key(slug, notice), build)
     page = await service.meetup_page(slug, viewer)
     return await _show(request, page, settings, notice=notice)
 
