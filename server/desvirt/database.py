@@ -97,9 +97,10 @@ class PooledConnection(asyncpg.Connection):
 async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
     """Run a hand-written read (`{}` placeholders) with the least work per call.
 
-    The hot reads (sessions, feed versions) use it: Piccolo's `raw()` recompiles the SQL
-    and builds a query object on every call. Inside a transaction, and on SQLite, this is
-    Piccolo's own path; it logs through Piccolo's query log either way.
+    The hot reads (a meetup and its attendees, feed versions) use it: Piccolo's `raw()`
+    recompiles the SQL and builds a query object on every call. On PostgreSQL it runs on
+    the current transaction's connection if there is one, else on a pooled one; on SQLite
+    it is Piccolo's own path. It logs through Piccolo's query log either way.
     """
     engine = current_engine()
     if not isinstance(engine, PostgresEngine) or engine.pool is None:

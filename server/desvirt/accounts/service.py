@@ -92,7 +92,7 @@ async def sign_up(
         auto_decline_phrases=[],
         reminder_offsets_minutes=[1440, 120],
         feed_nonce=nonce,
-        feed_token_hash=_sha256(feed_token_for_nonce(settings, nonce)),
+        feed_token_hash=feed_token_hash(feed_token_for_nonce(settings, nonce)),
     )
     try:
         async with User._meta.db.transaction():
@@ -252,6 +252,11 @@ def reminder_offsets_from(stored: Any) -> list[int]:
     return [int(minutes) for minutes in _json_list(stored)]
 
 
+def feed_token_hash(token: str) -> str:
+    """What is stored of a feed token, and what a feed URL is looked up by."""
+    return _sha256(token)
+
+
 def feed_token_for_nonce(settings: Settings, nonce: str) -> str:
     """Feed tokens derive from a stored nonce and the instance secret; only a hash is kept."""
     mac = hmac.new(settings.secret_key.encode(), f"feed:{nonce}".encode(), hashlib.sha256)
@@ -261,7 +266,7 @@ def feed_token_for_nonce(settings: Settings, nonce: str) -> str:
 async def feed_token(settings: Settings, user: User) -> str:
     """The user's current feed token; re-keys the stored hash if the instance secret changed."""
     token = feed_token_for_nonce(settings, user.feed_nonce)
-    digest = _sha256(token)
+    digest = feed_token_hash(token)
     if digest != user.feed_token_hash:
         await User.update({User.feed_token_hash: digest}).where(User.id == user.id)
         user.feed_token_hash = digest
@@ -272,10 +277,10 @@ async def rotate_feed_token(settings: Settings, user: User) -> str:
     """A new feed URL; the old one stops answering at once."""
     nonce = secrets.token_urlsafe(24)
     token = feed_token_for_nonce(settings, nonce)
-    await User.update({User.feed_nonce: nonce, User.feed_token_hash: _sha256(token)}).where(
+    await User.update({User.feed_nonce: nonce, User.feed_token_hash: feed_token_hash(token)}).where(
         User.id == user.id
     )
-    user.feed_nonce, user.feed_token_hash = nonce, _sha256(token)
+    user.feed_nonce, user.feed_token_hash = nonce, feed_token_hash(token)
     return token
 
 

@@ -177,9 +177,13 @@ async def private_feed_version(
     if not token or len(token) > 200:
         return None
     since, cancelled_since = _window(now)
-    token_hash = hashlib.sha256(token.encode()).hexdigest()
     rows = await database.fetch(
-        _PRIVATE_FEED_VERSION, token_hash, since, cancelled_since, since, cancelled_since
+        _PRIVATE_FEED_VERSION,
+        accounts.feed_token_hash(token),
+        since,
+        cancelled_since,
+        since,
+        cancelled_since,
     )
     if not rows:
         return None
