@@ -26,6 +26,7 @@ from desvirt.accounts import api as accounts_api
 from desvirt.accounts import pages as accounts_pages
 from desvirt.accounts.auth import current_viewer
 from desvirt.calendar import api as calendar_api
+from desvirt.calendar import versions as feed_versions
 from desvirt.contacts import address_book_api, address_book_pages
 from desvirt.contacts import api as contacts_api
 from desvirt.contacts import pages as contacts_pages
@@ -61,14 +62,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     owns_engine = engine is None
     engine = engine or database.engine_from_url(settings.database_url)
     database.use_engine(engine)
+    versions = feed_versions.FeedVersions()
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         if owns_engine:
             await database.connect(engine, settings.database_pool_max)
         try:
-            if owns_engine:  # tests hand in an engine and drive the mail worker themselves
-                async with mail_worker.running(settings):
+            if owns_engine:  # tests hand in an engine and drive these themselves
+                async with (
+                    mail_worker.running(settings),
+                    feed_versions.listening(versions, settings.feed_listener_dsn),
+                ):
                     yield
             else:
                 yield
@@ -133,16 +138,22 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         request_max_body_size=settings.max_body_bytes,
         lifespan=[lifespan],
         state=State(
-            {"settings": settings, PUBLIC_PAGES: PublicPages(settings.public_page_seconds)}
+            {
+                "settings": settings,
+                PUBLIC_PAGES: PublicPages(settings.public_page_seconds),
+                feed_versions.FEED_VERSIONS: versions,
+            }
         ),
         debug=False,
         # Logging is configured once per process (desvirt.operations.logs), not per app.
         logging_config=None,
     )
     # In front of Litestar's router: kept public pages for visitors without a session.
-    lane = PublicPageLane(app.asgi_handler, CsrfCookie(csrf), sessions.key)
+    pages = PublicPageLane(app.asgi_handler, CsrfCookie(csrf), sessions.key)
+    # And calendar polls whose feed has not changed since this process last read it.
+    feeds = feed_versions.FeedVersionLane(pages)
     # Outside Litestar's router, so 404s and failed requests get an id and are counted too.
-    app.asgi_handler = RequestObserver(lane, settings)
+    app.asgi_handler = RequestObserver(feeds, settings)
     return app
 
 

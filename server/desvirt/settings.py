@@ -40,6 +40,8 @@ class Settings:
     database_pool_max: int = 20
     # How long a page as people who are not signed in see it is reused in one process.
     public_page_seconds: int = 2
+    # Where each process LISTENs for feed changes: "" means database_url, "off" keeps nothing.
+    feed_listener_url: str = ""
     log_level: str = "INFO"
     log_format: str = "text"
     # Normalized CIDR strings ("127.0.0.1/32"); strings keep Settings a plain DI value.
@@ -69,6 +71,7 @@ class Settings:
             password_hash_profile=env.get("DESVIRT_PASSWORD_HASH_PROFILE", "default"),
             database_pool_max=_int(env, "DESVIRT_DATABASE_POOL_MAX", 20),
             public_page_seconds=_int(env, "DESVIRT_PUBLIC_PAGE_SECONDS", 2),
+            feed_listener_url=env.get("DESVIRT_FEED_LISTENER_URL", "").strip(),
             log_level=env.get("DESVIRT_LOG_LEVEL", "INFO").upper(),
             log_format=env.get("DESVIRT_LOG_FORMAT", "text").strip().lower() or "text",
             trusted_proxies=_networks(env, "DESVIRT_TRUSTED_PROXIES"),
@@ -88,6 +91,9 @@ class Settings:
             raise SettingsError("DESVIRT_BASE_URL must be an http:// or https:// URL")
         if self.password_hash_profile not in ("default", "cheapest"):
             raise SettingsError("DESVIRT_PASSWORD_HASH_PROFILE must be 'default' or 'cheapest'")
+        listener = self.feed_listener_url
+        if listener and listener.lower() != "off" and not _is_postgres_url(listener):
+            raise SettingsError("DESVIRT_FEED_LISTENER_URL must be a postgresql:// URL or 'off'")
         if self.log_format not in LOG_FORMATS:
             raise SettingsError(
                 f"DESVIRT_LOG_FORMAT must be 'text' or 'json', not {self.log_format!r}"
@@ -100,7 +106,19 @@ class Settings:
 
     @property
     def is_postgres(self) -> bool:
-        return urlsplit(self.database_url).scheme in ("postgresql", "postgres")
+        return _is_postgres_url(self.database_url)
+
+    @property
+    def feed_listener_dsn(self) -> str | None:
+        """The PostgreSQL URL to LISTEN on for feed changes; None keeps no feed versions."""
+        if self.feed_listener_url.lower() == "off" or not self.is_postgres:
+            return None
+        url = self.feed_listener_url or self.database_url
+        return url.replace("postgres://", "postgresql://", 1)
+
+
+def _is_postgres_url(url: str) -> bool:
+    return urlsplit(url).scheme in ("postgresql", "postgres")
 
 
 def _int(env: dict[str, str], name: str, default: int) -> int:

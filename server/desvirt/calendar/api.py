@@ -18,6 +18,7 @@ from desvirt.accounts import service as accounts
 from desvirt.accounts.auth import current_viewer
 from desvirt.calendar import service
 from desvirt.calendar.service import FeedVersion
+from desvirt.calendar.versions import FEED_VERSIONS, FeedVersions, etag_matches
 from desvirt.errors import NotFound
 from desvirt.i18n import N_
 from desvirt.meetups import service as meetups
@@ -65,10 +66,24 @@ async def private_feed(request: Request[Any, Any, Any], feed_name: str) -> Respo
     if not feed_name.endswith(".ics"):
         raise NotFound(NO_FEED)
     settings = _settings(request)
-    found = await service.private_feed_version(settings, feed_name[: -len(".ics")])
+    token = feed_name[: -len(".ics")]
+    versions: FeedVersions = request.app.state[FEED_VERSIONS]
+    generation = versions.generation
+    found = await service.private_feed_version(settings, token)
     if found is None:
         raise NotFound(NO_FEED)
     cache = "private, no-cache"
+    versions.keep(
+        accounts.feed_token_hash(token),
+        found.owner_id,
+        found.version.etag,
+        [
+            (name.lower().encode(), value.encode("latin-1"))
+            for name, value in _headers(found.version, cache, vary_cookie=False).items()
+        ],
+        found.valid_until.timestamp(),
+        read_at_generation=generation,
+    )
     if _still_fresh(request, found.version):
         return _not_modified(found.version, cache)
     owner = await accounts.user_by_id(found.owner_id)
@@ -81,8 +96,7 @@ def _still_fresh(request: Request[Any, Any, Any], version: FeedVersion) -> bool:
     """RFC 9110: If-None-Match (weak comparison) wins; else If-Modified-Since."""
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None:
-        wanted = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-        return "*" in wanted or version.etag.removeprefix("W/") in wanted
+        return etag_matches(if_none_match, version.etag)
     if_modified_since = request.headers.get("if-modified-since")
     if if_modified_since:
         try:

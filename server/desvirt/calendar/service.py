@@ -88,16 +88,21 @@ SELECT owner.id AS owner_id, owner.display_name AS display_name, owner.locale AS
 FROM owner CROSS JOIN (
     SELECT COUNT(*) AS rows_seen, SUM(shown) AS shown, SUM(id * shown) AS ids,
            SUM(sequence * shown) AS sequences, SUM(position * shown) AS positions,
-           MAX(updated_at) AS changed, MAX(answered_at) AS answered
+           MAX(updated_at) AS changed, MAX(answered_at) AS answered,
+           MIN(CASE WHEN shown = 1 AND status = 'scheduled' THEN ends_at END) AS first_end,
+           MIN(CASE WHEN shown = 1 AND status = 'cancelled' THEN cancelled_at END)
+               AS first_cancelled
     FROM (
         SELECT m.id AS id, 1 AS shown, m.sequence AS sequence, 0 AS position,
-               m.updated_at AS updated_at, m.updated_at AS answered_at
+               m.updated_at AS updated_at, m.updated_at AS answered_at,
+               m.status AS status, m.ends_at AS ends_at, m.cancelled_at AS cancelled_at
         FROM meetup m JOIN owner o ON m.host = o.id
         WHERE {_IN_WINDOW}
         UNION ALL
         SELECT m.id AS id, CASE WHEN r.status IN ({_ANSWERS}) THEN 1 ELSE 0 END AS shown,
                m.sequence AS sequence, COALESCE(r.waitlist_position, 0) AS position,
-               m.updated_at AS updated_at, r.updated_at AS answered_at
+               m.updated_at AS updated_at, r.updated_at AS answered_at,
+               m.status AS status, m.ends_at AS ends_at, m.cancelled_at AS cancelled_at
         FROM rsvp r JOIN owner o ON r."user" = o.id JOIN meetup m ON m.id = r.meetup
         WHERE m.host <> o.id AND {_IN_WINDOW}
     ) AS shown_rows
@@ -164,10 +169,14 @@ class FeedReader:
 
 @dataclass(frozen=True)
 class PrivateFeedVersion:
-    """A private feed's owner and version, read from its token in one statement."""
+    """A private feed's owner and version, read from its token in one statement.
+
+    `valid_until` is when time alone changes the feed: its first event leaves the window.
+    """
 
     owner_id: int
     version: FeedVersion
+    valid_until: datetime
 
 
 async def private_feed_version(
@@ -176,6 +185,7 @@ async def private_feed_version(
     """None when no one holds this token (never issued, or rotated away)."""
     if not token or len(token) > 200:
         return None
+    now = now or datetime.now(UTC)
     since, cancelled_since = _window(now)
     rows = await database.fetch(
         _PRIVATE_FEED_VERSION,
@@ -207,7 +217,14 @@ async def private_feed_version(
         changed.isoformat(),
         *_reader_parts(settings, reader),
     ]
-    return PrivateFeedVersion(int(row["owner_id"]), FeedVersion(_etag("me", parts), changed))
+    leaves = [now + timedelta(days=PAST_DAYS)]  # nothing scheduled: time changes nothing
+    if row.get("first_end") is not None:
+        leaves.append(_moment(row["first_end"]) + timedelta(days=PAST_DAYS))
+    if row.get("first_cancelled") is not None:
+        leaves.append(_moment(row["first_cancelled"]) + timedelta(days=CANCELLED_KEPT_DAYS))
+    return PrivateFeedVersion(
+        int(row["owner_id"]), FeedVersion(_etag("me", parts), changed), min(leaves)
+    )
 
 
 async def my_feed(settings: Settings, user: User, now: datetime | None = None) -> bytes:
@@ -248,9 +265,7 @@ def meetup_feed_version(settings: Settings, meetup: Meetup, reader: User | None)
     """A single meetup's version comes from its own row: no query at all."""
     changed = _moment(meetup.updated_at)
     parts = [meetup.id, meetup.sequence, meetup.status, changed.isoformat()]
-    reader_parts = (
-        _reader_parts(settings, FeedReader.of(reader)) if reader else [settings.base_url]
-    )
+    reader_parts = _reader_parts(settings, FeedReader.of(reader)) if reader else [settings.base_url]
     return FeedVersion(_etag("meetup", [*parts, *reader_parts]), changed)
 
 
