@@ -70,6 +70,10 @@ async def test_an_unchanged_feed_poll_costs_no_query_on_postgresql(
         assert queries.count == 2  # SQLite has no NOTIFY: every poll reads the version
         assert len(versions) == 0
 
+    metrics = (await client.get("/metrics")).text
+    assert 'route="/cal/{feed_name}",status="304"' in metrics  # counted as Litestar counts it
+    assert "feed_name:" not in metrics
+
 
 async def test_changes_reach_the_next_poll_and_others_changes_do_not(
     client: httpx.AsyncClient,
