@@ -72,7 +72,7 @@ def test_a_version_is_forgotten_when_time_alone_changes_the_feed() -> None:
     assert versions.get("lucia-token") is None
 
 
-def test_no_version_is_kept_longer_than_an_hour() -> None:
+def test_no_version_is_kept_longer_than_a_day() -> None:
     clock = Clock()
     versions = listening_versions(clock)
     keep(versions, "lucia-token", 1, valid_for=30 * 24 * 3600)

@@ -6,7 +6,7 @@ changed. Once a process has read a feed's version from the database it keeps it,
 query. Kept versions are dropped when PostgreSQL says a feed may have changed: triggers
 NOTIFY `desvirt_feeds` on commit (see the meetups migration of 2026-11-26) and every
 process LISTENs on a connection of its own. A version also goes when time alone would
-change the feed (its first event leaves the window) and after an hour at most.
+change the feed (its first event leaves the window) and after a day at most.
 
 Nothing is kept unless the process is listening: on SQLite (no NOTIFY), with
 DESVIRT_FEED_LISTENER_URL=off, before the listener is connected, and from the moment it is
@@ -35,7 +35,9 @@ CHANNEL = "desvirt_feeds"
 LISTENER_NAME = "desvirt feed listener"  # its application_name in pg_stat_activity
 FEED_VERSIONS = "feed_versions"  # where the app keeps its FeedVersions, in app.state
 FEED_ROUTE = "/cal/{feed_name}"  # as Litestar names the route in path_template
-KEPT_AT_MOST_SECONDS = 3600.0
+# Against writes no trigger sees (TRUNCATE, a restore with triggers off); most calendar
+# apps poll from every few minutes to twice a day, so a day keeps nearly every poll free.
+KEPT_AT_MOST_SECONDS = 24 * 3600.0
 KEPT_FEEDS = 50_000
 PING_SECONDS = 30.0
 RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
