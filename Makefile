@@ -61,7 +61,7 @@ lock: install
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^desvirt' > requirements.lock
 
 # Load benchmarks on 127.0.0.1 (needs PostgreSQL and wrk); results in bench/results/.
-# About 3 minutes for the small database and 8 for the large one on 2 cores.
+# About 1.5 minutes for the small database and 3 for the large one on 2 cores.
 bench: install
 	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk"; exit 2; }
 	$(BIN)/python -m bench.run --db small --explain
