@@ -112,6 +112,56 @@ def test_login_failures_on_one_process_count_on_the_other(
     assert int(limited.headers["retry-after"]) > 0
 
 
+def test_a_change_made_on_one_process_reaches_feed_polls_on_the_other(
+    two_apps: tuple[AppProcess, AppProcess],
+) -> None:
+    first, second = two_apps
+    with (
+        httpx.Client(base_url=first.url, timeout=10) as host,
+        httpx.Client(base_url=second.url, timeout=10) as guest,
+    ):
+        sign_up(host, "dora")
+        sign_up(guest, "eloy")
+        created = host.post(
+            "/api/v1/meetups",
+            json={
+                "title": "Vermut en Chamberí",
+                "starts_at": "2031-05-10T12:00",
+                "ends_at": "2031-05-10T14:00",
+                "timezone": "Europe/Madrid",
+            },
+        )
+        assert created.status_code == 201, created.text
+        slug = created.json()["slug"]
+        feed = "/" + guest.get("/api/v1/me").json()["feed_url"].split("/", 3)[3]
+        etag = httpx.get(f"{first.url}{feed}").headers["etag"]
+        for app in two_apps:  # each process reads the version once, then keeps it
+            for _ in range(2):
+                poll = httpx.get(f"{app.url}{feed}", headers={"If-None-Match": etag})
+                assert poll.status_code == 304
+
+        assert guest.post(f"/api/v1/meetups/{slug}/rsvp", json={"response": "yes"}).is_success
+        changed = poll_until_changed(first, feed, etag)
+        assert "SUMMARY:Vermut en Chamberí" in changed.text
+
+        etag = changed.headers["etag"]
+        assert httpx.get(f"{second.url}{feed}", headers={"If-None-Match": etag}).status_code == 304
+        edited = host.patch(f"/api/v1/meetups/{slug}", json={"title": "Vermut en Malasaña"})
+        assert edited.is_success, edited.text
+        assert "SUMMARY:Vermut en Malasaña" in poll_until_changed(second, feed, etag).text
+
+
+def poll_until_changed(app: AppProcess, feed: str, etag: str) -> httpx.Response:
+    """A calendar app's next poll: the change arrives by NOTIFY, milliseconds after commit."""
+    deadline = time.monotonic() + 5
+    while True:
+        poll = httpx.get(f"{app.url}{feed}", headers={"If-None-Match": etag})
+        if poll.status_code != 304 or time.monotonic() > deadline:
+            assert poll.status_code == 200, f"{app.url} still answers 304 for a changed feed"
+            return poll
+        time.sleep(0.05)
+
+
 def test_each_mail_is_sent_once_with_two_processes(start_app: StartApp) -> None:
     from desvirt.notifications import service
 
@@ -212,8 +262,7 @@ def test_metrics_of_several_workers_add_up(postgres_url: str, start_app: StartAp
             sample.value
             for family in text_string_to_metric_families(text)
             for sample in family.samples
-            if sample.name == "desvirt_http_requests_total"
-            and sample.labels["route"] == "/healthz"
+            if sample.name == "desvirt_http_requests_total" and sample.labels["route"] == "/healthz"
         )
         assert counted >= 40
 
