@@ -25,6 +25,7 @@ from litestar import Litestar  # noqa: E402
 from piccolo.apps.migrations.tables import Migration  # noqa: E402
 from piccolo.conf.apps import Finder  # noqa: E402
 from piccolo.engine.base import Engine  # noqa: E402
+from piccolo.table import sort_table_classes  # noqa: E402
 
 from desvirt import database  # noqa: E402
 from desvirt.app import create_app  # noqa: E402
@@ -95,13 +96,12 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
 async def db(backend: Backend) -> Backend:
     """The backend, emptied of every row from earlier tests and made the current engine."""
     database.use_engine(backend.engine)
-    tables = [t._meta.tablename for t in Finder().get_table_classes() if t is not Migration]
-    if backend.name == "postgres":
-        quoted = ", ".join(f'"{name}"' for name in tables)
-        await backend.engine.run_ddl(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
-    else:
-        for name in tables:
-            await backend.engine.run_ddl(f'DELETE FROM "{name}"')
+    # Children before parents, so no foreign key is broken on the way. DELETE, not TRUNCATE:
+    # on tables this small PostgreSQL deletes in milliseconds and truncates in a quarter second.
+    tables = sort_table_classes([t for t in Finder().get_table_classes() if t is not Migration])
+    statements = [f'DELETE FROM "{table._meta.tablename}"' for table in reversed(tables)]
+    for statement in statements:
+        await backend.engine.run_ddl(statement)
     return backend
 
 
