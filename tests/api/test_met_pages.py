@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from desvirt.contacts import service as contacts
 from desvirt.contacts.tables import ContactEvent
+from desvirt.met.tables import Handshake
 from tests.api.test_met_in_person import Join, Person, claim, connect, join, meetup
 from tests.conftest import csrf_token
 
@@ -101,6 +102,47 @@ async def test_typing_a_code_leads_to_its_confirmation_and_a_bad_one_is_shown_ne
     assert bad.status_code == 422
     assert 'id="code-error"' in bad.text
     assert 'value="hello!"' in bad.text
+
+
+async def test_viewing_the_handshake_again_keeps_the_code_someone_may_be_typing(
+    join: Join,
+) -> None:
+    ana, ben = await join("ana"), await join("ben")
+    first = CODE.search((await page(ana, "/handshake")).text)
+    assert first
+    reloaded = await page(ana, "/handshake")
+    assert CODE.search(reloaded.text).group(1) == first.group(1)  # type: ignore[union-attr]
+    assert "Valid for 5 minutes" in reloaded.text
+    mistyped = await submit(ana, "/handshake/enter", reloaded.text, {"code": "nope"})
+    assert mistyped.status_code == 422
+    assert CODE.search(mistyped.text).group(1) == first.group(1)  # type: ignore[union-attr]
+
+    confirm = await page(ben, f"/handshake/{first.group(1)}")
+    assert confirm.status_code == 200
+    assert (await submit(ben, f"/handshake/{first.group(1)}", confirm.text, {})).status_code == 200
+    after_use = CODE.search((await page(ana, "/handshake")).text)
+    assert after_use and after_use.group(1) != first.group(1)  # a used code is not shown again
+
+
+async def test_a_new_handshake_code_on_request_retires_the_one_shown(join: Join) -> None:
+    ana, ben = await join("ana"), await join("ben")
+    shown = await page(ana, "/handshake")
+    first = CODE.search(shown.text)
+    assert first and 'href="/handshake?new"' in shown.text
+    fresh = CODE.search((await page(ana, "/handshake?new")).text)
+    assert fresh and fresh.group(1) != first.group(1)
+    assert (await page(ben, f"/handshake/{first.group(1)}")).status_code == 404
+    assert (await page(ben, f"/handshake/{fresh.group(1)}")).status_code == 200
+
+
+async def test_a_handshake_code_about_to_expire_is_replaced_when_shown(join: Join) -> None:
+    ana = await join("ana")
+    first = CODE.search((await page(ana, "/handshake")).text)
+    assert first
+    soon = datetime.now(UTC) + timedelta(seconds=90)
+    await Handshake.update({Handshake.expires_at: soon}).where(Handshake.issuer == ana.id)
+    replaced = CODE.search((await page(ana, "/handshake")).text)
+    assert replaced and replaced.group(1) != first.group(1)
 
 
 async def test_signed_out_visitors_are_sent_to_log_in_and_back(client: httpx.AsyncClient) -> None:

@@ -12,7 +12,7 @@ import hmac
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from desvirt.accounts.domain import FieldError
 from desvirt.contacts.domain import MetClaim, PairEvent
@@ -22,6 +22,7 @@ from desvirt.i18n import N_
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 8  # 40 bits: with the redemption limit below, guessing a live code is hopeless
 HANDSHAKE_LIFETIME = timedelta(minutes=5)
+HANDSHAKE_SHOWN_AGAIN_WITH = timedelta(minutes=2)  # left, or a page view shows a new code
 REDEEM_FAILURES_ALLOWED = 10
 REDEEM_FAILURE_WINDOW = timedelta(minutes=15)
 ATTENDING_STATUSES = ("going",)
@@ -63,6 +64,18 @@ def normalize_code(raw: str) -> str | None:
     if len(cleaned) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in cleaned):
         return None
     return f"{cleaned[:4]}-{cleaned[4:]}"
+
+
+def code_for(secret_key: str, issuer_id: int, issued_at: datetime) -> str:
+    """The code a handshake issued at this moment shows, so its page can show it again.
+
+    Only its keyed hash is stored; the code itself is derived from the secret key, the
+    issuer and the moment of issue, so the database alone does not reveal live codes.
+    """
+    moment = issued_at if issued_at.tzinfo else issued_at.replace(tzinfo=UTC)
+    seed = f"handshake-code:{issuer_id}:{moment.astimezone(UTC).isoformat()}".encode()
+    digest = hmac.new(secret_key.encode(), seed, hashlib.sha256).digest()
+    return code_from_number(int.from_bytes(digest[:8]) % len(CODE_ALPHABET) ** CODE_LENGTH)
 
 
 def code_digest(secret_key: str, code: str) -> str:

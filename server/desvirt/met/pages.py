@@ -3,7 +3,7 @@ face, and the button that confirms someone's met claim. All work without JavaScr
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import segno
@@ -70,8 +70,11 @@ async def retract_met(
 async def handshake_page(
     request: Request[Any, Any, Any], viewer: SignedInUser, settings: InstanceSettings
 ) -> Template:
-    """A fresh code and its QR code to show, and a field to type someone else's code."""
-    return await _handshake(request, viewer, settings)
+    """My code and its QR code to show, and a field to type someone else's code.
+
+    Viewing the page again shows the same code while it has time left; `?new` makes another.
+    """
+    return await _handshake(request, viewer, settings, new_code="new" in request.query_params)
 
 
 @post("/handshake/enter", dependencies=SIGNED_IN)
@@ -144,8 +147,9 @@ async def _handshake(
     status_code: int = 200,
     error: str | None = None,
     typed: str = "",
+    new_code: bool = False,
 ) -> Template:
-    issued = await service.issue_handshake(settings, viewer)
+    issued = await service.issue_handshake(settings, viewer, reuse=not new_code)
     locale = request_locale(request)
     qr = segno.make(issued.redeem_url, error="m")
     svg = qr.svg_inline(
@@ -159,7 +163,7 @@ async def _handshake(
         "met/handshake.html",
         status_code=status_code,
         issued=issued,
-        minutes=int(domain.HANDSHAKE_LIFETIME.total_seconds() // 60),
+        minutes=round((issued.expires_at - datetime.now(UTC)).total_seconds() / 60),
         qr_svg=svg,
         error=error,
         typed=typed,

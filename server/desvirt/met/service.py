@@ -8,7 +8,6 @@ the viewer's own pairs: nothing here can show one person what two others did.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -368,25 +367,52 @@ async def checked_in(meetup_id: int, user_id: int) -> None:
 # --- handshakes -----------------------------------------------------------------------------
 
 
-async def issue_handshake(settings: Settings, issuer: User) -> IssuedHandshake:
-    """A new code for the issuer to show; it replaces any code of theirs still unused."""
+async def issue_handshake(
+    settings: Settings, issuer: User, *, reuse: bool = False
+) -> IssuedHandshake:
+    """A code for the issuer to show; a new one replaces any code of theirs still unused.
+
+    With `reuse` (a page view), their unused code is shown again while it has a couple of
+    minutes left, so reloading the page does not kill the code someone is typing.
+    """
     now = datetime.now(UTC)
-    expires_at = now + domain.HANDSHAKE_LIFETIME
+    if reuse:
+        live = (
+            await Handshake.objects()
+            .where(
+                (Handshake.issuer == issuer.id)
+                & (Handshake.redeemed_by.is_null())
+                & (Handshake.expires_at > now + domain.HANDSHAKE_SHOWN_AGAIN_WITH)
+            )
+            .order_by(Handshake.created_at, ascending=False)
+            .first()
+        )
+        if live is not None:
+            code = domain.code_for(settings.secret_key, issuer.id, live.created_at)
+            if domain.code_digest(settings.secret_key, code) == live.code_hash:
+                return _issued(settings, code, live.expires_at)
     async with database.write_transaction():
         await Handshake.delete().where(
             (Handshake.issuer == issuer.id) & (Handshake.redeemed_by.is_null())
         )
         await Handshake.delete().where(Handshake.expires_at < now - timedelta(days=1))
-        taken = True
-        while taken:
-            code = domain.code_from_number(
-                secrets.randbelow(len(domain.CODE_ALPHABET) ** domain.CODE_LENGTH)
-            )
+        issued_at = now
+        while True:
+            code = domain.code_for(settings.secret_key, issuer.id, issued_at)
             digest = domain.code_digest(settings.secret_key, code)
-            taken = await Handshake.exists().where(Handshake.code_hash == digest)
+            if not await Handshake.exists().where(Handshake.code_hash == digest):
+                break
+            issued_at += timedelta(microseconds=1)  # another live code has it: derive again
+        expires_at = issued_at + domain.HANDSHAKE_LIFETIME
         await Handshake.insert(
-            Handshake(issuer=issuer.id, code_hash=digest, created_at=now, expires_at=expires_at)
+            Handshake(
+                issuer=issuer.id, code_hash=digest, created_at=issued_at, expires_at=expires_at
+            )
         )
+    return _issued(settings, code, expires_at)
+
+
+def _issued(settings: Settings, code: str, expires_at: datetime) -> IssuedHandshake:
     return IssuedHandshake(
         code=code, redeem_url=f"{settings.base_url}/handshake/{code}", expires_at=expires_at
     )
