@@ -21,12 +21,13 @@ RSVPS_PER_MEETUP = 10
 STATEMENTS = [
     (
         "people",
-        f"""INSERT INTO desvirt_user (email, handle, display_name, password_hash, locale,
-               timezone, quiet_hours_start, quiet_hours_end, reminder_offsets_minutes,
+        f"""INSERT INTO desvirt_user (email, handle, display_name, search_name, password_hash,
+               locale, timezone, quiet_hours_start, quiet_hours_end, reminder_offsets_minutes,
                accepted_reasons, auto_decline_phrases, require_message, proposals_from,
                feed_nonce, feed_token_hash, created_at)
             SELECT 'g' || n || '@generated.example', 'g' || n, 'Generated Person ' || n,
-                   'not-a-hash', (ARRAY['en', 'es', 'de'])[1 + n % 3],
+                   'generated person ' || n || ' g' || n, 'not-a-hash',
+                   (ARRAY['en', 'es', 'de'])[1 + n % 3],
                    (ARRAY['Europe/Madrid', 'Europe/Berlin', 'America/Bogota'])[1 + n % 3],
                    '22:00', '08:00', '[1440, 120]', '["met_in_person"]', '[]', false, 'online',
                    md5('nonce' || n), md5('a' || n) || md5('b' || n),

@@ -297,6 +297,31 @@ async def test_the_list_filters_by_trust_searches_names_and_paginates(
     assert 'rel="prev"' in second.headers["link"]
 
 
+async def test_names_are_found_without_minding_accents_or_case(
+    new_client: ClientFactory, sign_up: SignUp
+) -> None:
+    c = await people(new_client, sign_up, "ana")
+    for handle, name in (("ben", "Benedikt Groß"), ("eva", "Eva Núñez"), ("lucia", "Lucía")):
+        c[handle] = await new_client()
+        await sign_up(c[handle], handle, display_name=name)
+        await connect(c, handle, "ana")
+
+    async def found(query: str) -> list[str]:
+        answer = await c["ana"].get("/api/v1/contacts", params={"q": query})
+        return [x["handle"] for x in answer.json()]
+
+    assert await found("nunez") == ["eva"]
+    assert await found("NÚÑEZ") == ["eva"]
+    assert await found("gross") == ["ben"]
+    assert await found("Groß") == ["ben"]
+    assert await found("lucia") == ["lucia"]
+    assert await found("eva nu") == ["eva"]
+    renamed = await c["eva"].patch("/api/v1/me", json={"display_name": "Eva Ibáñez"})
+    assert renamed.status_code == 200, renamed.text
+    assert await found("ibanez") == ["eva"]
+    assert await found("nunez") == []
+
+
 async def test_concurrent_requests_never_pass_the_daily_limit(
     db: Backend, settings: Settings, new_client: ClientFactory, sign_up: SignUp
 ) -> None:

@@ -221,6 +221,11 @@ def check_proposals_from(value: str) -> str:
     return value
 
 
+def search_name(display_name: str, handle: str) -> str:
+    """What a name search matches: "Lucía Pérez" is found by "lucia" and by "PEREZ"."""
+    return fold_text(f"{display_name} {handle}")
+
+
 def fold_text(text: str) -> str:
     """Lower-case and strip accents, so 'Oportunidad ÚNICA' matches 'oportunidad unica'."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())

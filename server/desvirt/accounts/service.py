@@ -85,6 +85,7 @@ async def sign_up(
         email=email,
         handle=handle,
         display_name=display_name,
+        search_name=domain.search_name(display_name, handle),
         password_hash=password_hash,
         locale=locale,
         timezone=timezone,
@@ -204,6 +205,7 @@ async def update_profile(user: User, changes: ProfileChanges) -> User:
     values: dict[str, Any] = {}
     if changes.display_name is not None:
         values["display_name"] = domain.normalize_display_name(changes.display_name)
+        values["search_name"] = domain.search_name(values["display_name"], user.handle)
     if changes.locale is not None:
         values["locale"] = domain.check_locale(changes.locale)
     if changes.timezone is not None:

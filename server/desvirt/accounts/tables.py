@@ -13,6 +13,7 @@ class User(Table, tablename="desvirt_user"):
     email = Varchar(length=254, unique=True)
     handle = Varchar(length=30, unique=True)
     display_name = Varchar(length=80)
+    search_name = Varchar(length=200, default="")  # domain.search_name: found without accents
     password_hash = Varchar(length=200)
     locale = Varchar(length=5, default="en")
     timezone = Varchar(length=64, default="UTC")

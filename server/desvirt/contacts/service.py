@@ -21,7 +21,7 @@ from piccolo.columns import Column
 from piccolo.columns.combination import And, Or, Where
 
 from desvirt import database
-from desvirt.accounts.domain import FieldError, retry_after_seconds
+from desvirt.accounts.domain import FieldError, fold_text, retry_after_seconds
 from desvirt.accounts.service import charter_of
 from desvirt.accounts.tables import User
 from desvirt.contacts import domain
@@ -688,13 +688,11 @@ async def list_contacts(
     where: Where | And | Or = Contact.owner == viewer.id
     if trust is not None:
         where = where & (Contact.trust == trust)
-    words = (search or "").split()
+    words = fold_text(search or "").split()
     for word in words[:5]:
         # `_` stays a one-character wildcard: it only ever widens a name search a little.
         pattern = "%" + word.replace("%", "").replace("\\", "") + "%"
-        where = where & (
-            _like(Contact.other.display_name, pattern) | _like(Contact.other.handle, pattern)
-        )
+        where = where & Contact.other.search_name.like(pattern)
     total = await Contact.count().where(where)
     rows = await (
         Contact.select(
@@ -817,11 +815,6 @@ async def _timeline_rows(one: int, other: int) -> list[dict[str, Any]]:
         .order_by(ContactEvent.id)
     )
     return rows
-
-
-def _like(column: Any, pattern: str) -> Where:
-    """Case-insensitive LIKE: SQLite's LIKE already is (for ASCII), PostgreSQL needs ILIKE."""
-    return column.like(pattern) if database.is_sqlite() else column.ilike(pattern)
 
 
 # --- a person's page, as the viewer relates to them -------------------------------------------
