@@ -215,6 +215,28 @@ async def test_a_declined_answer_changes_the_feed_version(
     assert icalendar.Calendar.from_ical(after.content).walk("VEVENT") == []
 
 
+async def test_a_host_who_changes_their_name_changes_their_guests_feeds(
+    new_client: ClientFactory, sign_up: SignUp
+) -> None:
+    lucia_client, mateo_client = await new_client(), await new_client()
+    await sign_up(lucia_client, "lucia")
+    await sign_up(mateo_client, "mateo")
+    cena = await meetup(await user("mateo"), "cena")
+    await answer(cena, await user("lucia"), "going")
+    path = await feed_path(lucia_client)
+    before = await lucia_client.get(path)
+    [event] = icalendar.Calendar.from_ical(before.content).walk("VEVENT")
+    assert event["ORGANIZER"].params["CN"] == "Mateo"
+
+    renamed = await mateo_client.patch("/api/v1/me", json={"display_name": "Mateo Rodríguez"})
+    assert renamed.status_code == 200, renamed.text
+
+    after = await lucia_client.get(path, headers={"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200
+    [event] = icalendar.Calendar.from_ical(after.content).walk("VEVENT")
+    assert event["ORGANIZER"].params["CN"] == "Mateo Rodríguez"
+
+
 async def test_cancelled_meetups_stay_thirty_days_as_cancelled(
     client: httpx.AsyncClient, sign_up: SignUp
 ) -> None:

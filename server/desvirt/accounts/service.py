@@ -18,6 +18,7 @@ from argon2.profiles import CHEAPEST
 from asyncpg.exceptions import UniqueViolationError
 from piccolo.columns import Column
 
+from desvirt import database
 from desvirt.accounts import domain
 from desvirt.accounts.domain import CONTACT_REASONS, Charter, FieldError
 from desvirt.accounts.tables import ApiToken, Attempt, User
@@ -230,10 +231,22 @@ async def update_profile(user: User, changes: ProfileChanges) -> User:
         values["proposals_from"] = domain.check_proposals_from(changes.proposals_from)
     if values:
         columns: dict[Column | str, Any] = dict(values.items())
-        await User.update(columns).where(User.id == user.id)
+        renamed = values.get("display_name", user.display_name) != user.display_name
+        async with database.write_transaction():
+            await User.update(columns).where(User.id == user.id)
+            if renamed:
+                await _meetups_show_new_host_name(user.id)
         for name, value in values.items():
             setattr(user, name, value)
     return user
+
+
+async def _meetups_show_new_host_name(host_id: int) -> None:
+    """A host's name is in their meetups' calendar events (ORGANIZER): mark them changed,
+    so every feed and calendar holding them picks the new name up."""
+    from desvirt.meetups.tables import Meetup  # meetups builds on accounts, not the reverse
+
+    await Meetup.update({Meetup.updated_at: datetime.now(UTC)}).where(Meetup.host == host_id)
 
 
 def charter_of(user: User) -> Charter:
