@@ -29,6 +29,8 @@ from piccolo.table import sort_table_classes  # noqa: E402
 
 from desvirt import database  # noqa: E402
 from desvirt.app import create_app  # noqa: E402
+from desvirt.calendar.versions import FEED_VERSIONS, FeedVersions  # noqa: E402
+from desvirt.rendering import PUBLIC_PAGES, PublicPages  # noqa: E402
 from desvirt.settings import Settings  # noqa: E402
 
 POSTGRES_ADMIN_DSN = os.environ.get(
@@ -116,9 +118,20 @@ def settings(db: Backend) -> Settings:
     )
 
 
+_APPS: dict[tuple[str, Settings], Litestar] = {}
+
+
 @pytest.fixture
 def app(settings: Settings, db: Backend) -> Litestar:
-    return create_app(settings, engine=db.engine)
+    """One app per database and settings for the session (building one is 0.2-0.6 s of
+    Litestar route registration); what an app keeps in memory is new for every test."""
+    key = (db.url, settings)
+    built = _APPS.get(key)
+    if built is None:
+        built = _APPS[key] = create_app(settings, engine=db.engine)
+    built.state[PUBLIC_PAGES] = PublicPages(settings.public_page_seconds)
+    built.state[FEED_VERSIONS] = FeedVersions()
+    return built
 
 
 def open_client(app: Litestar) -> httpx.AsyncClient:
