@@ -22,6 +22,7 @@ from desvirt.settings import SUPPORTED_LOCALES
 
 LANGUAGE_COOKIE = "desvirt_lang"
 PUBLIC_PAGES = "desvirt_public_pages"
+NOTICES = "notices"  # session key of notice_after_redirect
 # Stands for the visitor's CSRF token in a shared rendering; random so no text can forge it.
 _CSRF_MARK = f"csrf-{secrets.token_hex(16)}"
 
@@ -83,9 +84,31 @@ def page_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
 async def render(
     request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **context: Any
 ) -> Template:
-    """Render a page for whoever asks, in their language."""
+    """Render a page for whoever asks, in their language, with notices left for them."""
     await current_viewer(request)
-    return Template(template, context={**page_context(request), **context}, status_code=status_code)
+    return Template(
+        template,
+        context={**page_context(request), "notices": _take_notices(request), **context},
+        status_code=status_code,
+    )
+
+
+def notice_after_redirect(request: Request[Any, Any, Any], text: str) -> None:
+    """Say something on the next page this person sees (the one a form redirects to).
+
+    Kept in their session, so it works whichever process serves that page; people without a
+    session (visitors) are not told, as nothing of theirs is kept.
+    """
+    session = request.scope.get("session")
+    if isinstance(session, dict) and session:
+        session[NOTICES] = [*session.get(NOTICES, []), text]
+
+
+def _take_notices(request: Request[Any, Any, Any]) -> list[str]:
+    session = request.scope.get("session")
+    if isinstance(session, dict) and NOTICES in session:
+        return list(session.pop(NOTICES))
+    return []
 
 
 async def render_public(

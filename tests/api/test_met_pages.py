@@ -198,6 +198,24 @@ async def test_a_contacts_page_offers_to_confirm_their_claim_and_then_to_take_mi
     assert 'action="/contacts/ana/met/retract"' in after.text
 
 
+async def test_confirming_tells_on_the_next_page_why_no_contact_request_went_out(
+    join: Join,
+) -> None:
+    host, ana, ben = [await join(h) for h in ("host", "ana", "ben")]
+    charter = {"accepted_reasons": ["ongoing_exchange"], "require_message": True}
+    for person in (ana, ben):
+        assert (await person.client.patch("/api/v1/me", json={"charter": charter})).is_success
+    slug = await meetup(host, ana, ben)
+    await claim(ben, ana, meetup_slug=slug)  # his request to her: declined by her charter
+    shown = await page(ana, "/handshake")
+    assert 'action="/contacts/ben/met"' in shown.text
+    confirmed = await submit(ana, "/contacts/ben/met", shown.text, {"next": "/handshake"})
+    assert confirmed.headers["location"] == "/handshake"
+    after = await page(ana, "/handshake")
+    assert "Ben does not accept contact requests for the reason" in after.text
+    assert "does not accept" not in (await page(ana, "/handshake")).text  # said once
+
+
 async def test_saying_we_met_from_a_contacts_page_with_a_day(join: Join) -> None:
     ana, ben = await join("ana"), await join("ben")
     await connect(ana, ben)

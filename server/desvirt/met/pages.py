@@ -15,7 +15,7 @@ from desvirt.accounts.domain import FieldError
 from desvirt.dependencies import SIGNED_IN, InstanceSettings, SignedInUser
 from desvirt.i18n import N_, gettext
 from desvirt.met import domain, service
-from desvirt.rendering import render, request_locale
+from desvirt.rendering import notice_after_redirect, render, request_locale
 
 NO_STORE = {"Cache-Control": "no-store"}
 QR_TITLE = N_("QR code that opens this handshake for the other person")
@@ -53,7 +53,9 @@ async def confirm_met(
 ) -> Redirect:
     """The confirm button: say I met them too (the same meeting they named)."""
     form = await request.form()
-    await service.confirm_met(settings, viewer, handle, _day(str(form.get("met_on", ""))))
+    outcome = await service.confirm_met(settings, viewer, handle, _day(str(form.get("met_on", ""))))
+    if outcome.explanation:  # saved, but their charter turned the contact request away
+        notice_after_redirect(request, outcome.explanation)
     return Redirect(_safe_next(str(form.get("next", "")), f"/u/{handle}"), status_code=303)
 
 
