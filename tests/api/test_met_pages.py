@@ -261,3 +261,20 @@ async def test_the_checklist_page_says_whose_charter_declined_the_contact_reques
     spanish = await submit(carla, f"/m/{slug}/met", form, {"met": ["ben"]})
     assert spanish.status_code == 200
     assert "@ben: Ben no acepta" in spanish.text, spanish.text
+
+
+async def test_the_attendee_list_shows_how_well_i_know_each_person(join: Join) -> None:
+    host, ana, ben, carla = [await join(h) for h in ("host", "ana", "ben", "carla")]
+    await connect(ana, ben)
+    slug = await meetup(host, ana, ben, carla)
+    await claim(ana, ben, meetup_slug=slug)
+    await claim(ben, ana, meetup_slug=slug)
+
+    def line_of(html: str, handle: str) -> str:
+        return next(li for li in html.split("<li>") if f"@{handle}</small>" in li)
+
+    seen_by_ana = (await page(ana, f"/m/{slug}")).text
+    assert "✔ Verified in person" in line_of(seen_by_ana, "ben")
+    assert 'class="trust' not in line_of(seen_by_ana, "carla")
+    seen_by_carla = (await page(carla, f"/m/{slug}")).text
+    assert 'class="trust' not in line_of(seen_by_carla, "ben")
