@@ -28,9 +28,7 @@ from piccolo.engine.base import Engine  # noqa: E402
 from piccolo.table import sort_table_classes  # noqa: E402
 
 from desvirt import database  # noqa: E402
-from desvirt.app import create_app  # noqa: E402
-from desvirt.calendar.versions import FEED_VERSIONS, FeedVersions  # noqa: E402
-from desvirt.rendering import PUBLIC_PAGES, PublicPages  # noqa: E402
+from desvirt.app import create_app, process_memory  # noqa: E402
 from desvirt.settings import Settings  # noqa: E402
 
 POSTGRES_ADMIN_DSN = os.environ.get(
@@ -129,8 +127,7 @@ def app(settings: Settings, db: Backend) -> Litestar:
     built = _APPS.get(key)
     if built is None:
         built = _APPS[key] = create_app(settings, engine=db.engine)
-    built.state[PUBLIC_PAGES] = PublicPages(settings.public_page_seconds)
-    built.state[FEED_VERSIONS] = FeedVersions()
+    built.state.update(process_memory(settings))
     return built
 
 

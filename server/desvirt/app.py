@@ -62,14 +62,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     owns_engine = engine is None
     engine = engine or database.engine_from_url(settings.database_url)
     database.use_engine(engine)
-    versions = feed_versions.FeedVersions()
 
     @asynccontextmanager
-    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if owns_engine:
             await database.connect(engine, settings.database_pool_max)
         try:
             if owns_engine:  # tests hand in an engine and drive these themselves
+                versions = app.state[feed_versions.FEED_VERSIONS]
                 async with (
                     mail_worker.running(settings),
                     feed_versions.listening(versions, settings.feed_listener_dsn),
@@ -137,13 +137,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         lifespan=[lifespan],
-        state=State(
-            {
-                "settings": settings,
-                PUBLIC_PAGES: PublicPages(settings.public_page_seconds),
-                feed_versions.FEED_VERSIONS: versions,
-            }
-        ),
+        state=State({"settings": settings, **process_memory(settings)}),
         debug=False,
         # Logging is configured once per process (desvirt.operations.logs), not per app.
         logging_config=None,
@@ -155,6 +149,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # Outside Litestar's router, so 404s and failed requests get an id and are counted too.
     app.asgi_handler = RequestObserver(feeds, settings)
     return app
+
+
+def process_memory(settings: Settings) -> dict[str, Any]:
+    """What an app keeps in its process's memory, in `app.state`, fresh: kept public pages
+    and feed versions. Everything else that matters is in the database."""
+    return {
+        PUBLIC_PAGES: PublicPages(settings.public_page_seconds),
+        feed_versions.FEED_VERSIONS: feed_versions.FeedVersions(),
+    }
 
 
 def jinja_environment() -> Environment:
