@@ -73,17 +73,18 @@ async def private_feed(request: Request[Any, Any, Any], feed_name: str) -> Respo
     if found is None:
         raise NotFound(NO_FEED)
     cache = "private, no-cache"
-    versions.keep(
-        accounts.feed_token_hash(token),
-        found.owner_id,
-        found.version.etag,
-        [
-            (name.lower().encode(), value.encode("latin-1"))
-            for name, value in _headers(found.version, cache, vary_cookie=False).items()
-        ],
-        found.valid_until.timestamp(),
-        read_at_generation=generation,
-    )
+    if versions.listening:  # else nothing is kept (SQLite, listener down): skip the headers
+        versions.keep(
+            accounts.feed_token_hash(token),
+            found.owner_id,
+            found.version.etag,
+            [
+                (name.lower().encode(), value.encode("latin-1"))
+                for name, value in _headers(found.version, cache, vary_cookie=False).items()
+            ],
+            found.valid_until.timestamp(),
+            read_at_generation=generation,
+        )
     if _still_fresh(request, found.version):
         return _not_modified(found.version, cache)
     owner = await accounts.user_by_id(found.owner_id)

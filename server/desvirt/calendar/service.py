@@ -39,6 +39,7 @@ DEFAULT_QUIET_HOURS = QuietHours.parse("22:00", "08:00")
 FEED_FORMAT = "1"  # bump when the output changes shape, so every ETag changes with it
 ANSWERS_IN_FEED = ("going", "maybe", "waitlisted", "pending_approval")
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+FEED_TOKEN_MAX_LENGTH = 200  # longer is no token of ours: not even worth hashing
 
 MY_FEED_NAME = N_("Desvirt: %(name)s")
 PUBLIC_FEED_NAME = N_("Desvirt: upcoming public meetups")
@@ -183,7 +184,7 @@ async def private_feed_version(
     settings: Settings, token: str, now: datetime | None = None
 ) -> PrivateFeedVersion | None:
     """None when no one holds this token (never issued, or rotated away)."""
-    if not token or len(token) > 200:
+    if not token or len(token) > FEED_TOKEN_MAX_LENGTH:
         return None
     now = now or datetime.now(UTC)
     since, cancelled_since = _window(now)

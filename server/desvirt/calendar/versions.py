@@ -28,6 +28,7 @@ import asyncpg
 from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 
 from desvirt.accounts.service import feed_token_hash
+from desvirt.calendar.service import FEED_TOKEN_MAX_LENGTH
 
 log = logging.getLogger("desvirt.calendar")
 
@@ -176,7 +177,7 @@ class FeedVersionLane:
         await self.app(scope, receive, send)
 
     async def _answer(self, scope: HTTPScope, send: Send, token: str) -> bool:
-        if not token or "/" in token or len(token) > 200:
+        if not token or "/" in token or len(token) > FEED_TOKEN_MAX_LENGTH:
             return False
         if_none_match = None
         for name, value in scope["headers"]:
