@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -197,20 +198,42 @@ async def test_an_edit_bumps_sequence_and_the_feed_changes(
     assert stale.status_code == 200
 
 
+@dataclass
+class GuestFeed:
+    """Lucía going to Mateo's cena, and her feed as her calendar app last fetched it."""
+
+    lucia: httpx.AsyncClient
+    mateo: httpx.AsyncClient
+    cena: Meetup
+    path: str
+    before: httpx.Response
+
+    async def poll(self) -> httpx.Response:
+        return await self.lucia.get(
+            self.path, headers={"If-None-Match": self.before.headers["etag"]}
+        )
+
+
+async def guest_feed(new_client: ClientFactory, sign_up: SignUp) -> GuestFeed:
+    lucia, mateo = await new_client(), await new_client()
+    await sign_up(lucia, "lucia")
+    await sign_up(mateo, "mateo")
+    cena = await meetup(await user("mateo"), "cena")
+    await answer(cena, await user("lucia"), "going")
+    path = await feed_path(lucia)
+    return GuestFeed(lucia, mateo, cena, path, await lucia.get(path))
+
+
 async def test_a_declined_answer_changes_the_feed_version(
     new_client: ClientFactory, sign_up: SignUp
 ) -> None:
-    lucia_client, mateo_client = await new_client(), await new_client()
-    await sign_up(lucia_client, "lucia")
-    await sign_up(mateo_client, "mateo")
-    cena = await meetup(await user("mateo"), "cena")
-    await answer(cena, await user("lucia"), "going")
-    path = await feed_path(lucia_client)
-    before = await lucia_client.get(path)
+    feed = await guest_feed(new_client, sign_up)
 
-    await Rsvp.update({Rsvp.status: "declined", Rsvp.updated_at: NOW}).where(Rsvp.meetup == cena.id)
+    await Rsvp.update({Rsvp.status: "declined", Rsvp.updated_at: NOW}).where(
+        Rsvp.meetup == feed.cena.id
+    )
 
-    after = await lucia_client.get(path, headers={"If-None-Match": before.headers["etag"]})
+    after = await feed.poll()
     assert after.status_code == 200
     assert icalendar.Calendar.from_ical(after.content).walk("VEVENT") == []
 
@@ -218,20 +241,14 @@ async def test_a_declined_answer_changes_the_feed_version(
 async def test_a_host_who_changes_their_name_changes_their_guests_feeds(
     new_client: ClientFactory, sign_up: SignUp
 ) -> None:
-    lucia_client, mateo_client = await new_client(), await new_client()
-    await sign_up(lucia_client, "lucia")
-    await sign_up(mateo_client, "mateo")
-    cena = await meetup(await user("mateo"), "cena")
-    await answer(cena, await user("lucia"), "going")
-    path = await feed_path(lucia_client)
-    before = await lucia_client.get(path)
-    [event] = icalendar.Calendar.from_ical(before.content).walk("VEVENT")
+    feed = await guest_feed(new_client, sign_up)
+    [event] = icalendar.Calendar.from_ical(feed.before.content).walk("VEVENT")
     assert event["ORGANIZER"].params["CN"] == "Mateo"
 
-    renamed = await mateo_client.patch("/api/v1/me", json={"display_name": "Mateo Rodríguez"})
+    renamed = await feed.mateo.patch("/api/v1/me", json={"display_name": "Mateo Rodríguez"})
     assert renamed.status_code == 200, renamed.text
 
-    after = await lucia_client.get(path, headers={"If-None-Match": before.headers["etag"]})
+    after = await feed.poll()
     assert after.status_code == 200
     [event] = icalendar.Calendar.from_ical(after.content).walk("VEVENT")
     assert event["ORGANIZER"].params["CN"] == "Mateo Rodríguez"

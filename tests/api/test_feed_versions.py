@@ -55,15 +55,15 @@ async def test_an_unchanged_feed_poll_costs_no_query_on_postgresql(
     etag = full.headers["etag"]
 
     queries.clear()
-    first_poll = await client.get(path, headers={"If-None-Match": etag})
-    second_poll = await client.get(path, headers={"If-None-Match": etag})
+    first_poll = await poll(client, path, etag)
+    second_poll = await poll(client, path, etag)
 
-    for poll in (first_poll, second_poll):
-        assert poll.status_code == 304
-        assert poll.content == b""
+    for response in (first_poll, second_poll):
+        assert response.status_code == 304
+        assert response.content == b""
         for header in ("etag", "last-modified", "cache-control"):
-            assert poll.headers[header] == full.headers[header]
-        assert poll.headers["x-request-id"]
+            assert response.headers[header] == full.headers[header]
+        assert response.headers["x-request-id"]
     if db.name == "postgres":
         assert queries.count == 0  # the version the 200 read is kept
     else:
@@ -83,13 +83,11 @@ async def test_changes_reach_the_next_poll_and_others_changes_do_not(
 ) -> None:
     await sign_up(client, "lucia")
     await meetup(await user("lucia"), "tapas")
-    path = await feed_path(client)
-    etag = (await client.get(path)).headers["etag"]
-    assert (await client.get(path, headers={"If-None-Match": etag})).status_code == 304
+    path, etag = await polled(client)
 
     async with change_heard(versions):
         await meetup(await user("lucia"), "vermut")  # lucia hosts a second one
-    changed = await client.get(path, headers={"If-None-Match": etag})
+    changed = await poll(client, path, etag)
     assert changed.status_code == 200
     assert {str(event["SUMMARY"]) for event in parse_events(changed.content)} == {
         "Tapas",
@@ -97,18 +95,18 @@ async def test_changes_reach_the_next_poll_and_others_changes_do_not(
     }
 
     etag = changed.headers["etag"]
-    assert (await client.get(path, headers={"If-None-Match": etag})).status_code == 304
+    assert (await poll(client, path, etag)).status_code == 304
     pablo = await new_client()
     await sign_up(pablo, "pablo")
     async with change_heard(versions):  # pablo's answer is in pablo's feed, not lucia's
         rsvp = await pablo.post("/api/v1/meetups/vermut/rsvp", json={"response": "yes"})
         assert rsvp.status_code in (200, 201), rsvp.text
-    assert (await client.get(path, headers={"If-None-Match": etag})).status_code == 304
+    assert (await poll(client, path, etag)).status_code == 304
 
     async with change_heard(versions):
         cancel = await client.post("/api/v1/meetups/vermut/cancel")
         assert cancel.status_code == 200, cancel.text
-    cancelled = await client.get(path, headers={"If-None-Match": etag})
+    cancelled = await poll(client, path, etag)
     assert cancelled.status_code == 200
     statuses = {
         str(e["URL"]).rsplit("/", 1)[1]: str(e["STATUS"]) for e in parse_events(cancelled.content)
@@ -123,9 +121,7 @@ async def test_a_host_edit_written_by_another_process_reaches_attendees_feeds(
     await sign_up(client, "lucia")  # the client is now lucia's
     tapas = await meetup(await user("pablo"), "tapas")
     await answer(tapas, await user("lucia"), "going")
-    path = await feed_path(client)
-    etag = (await client.get(path)).headers["etag"]
-    assert (await client.get(path, headers={"If-None-Match": etag})).status_code == 304
+    path, etag = await polled(client)
 
     async with change_heard(versions):
         await write_elsewhere(
@@ -134,7 +130,7 @@ async def test_a_host_edit_written_by_another_process_reaches_attendees_feeds(
             "WHERE id = $1",
             tapas.id,
         )
-    changed = await client.get(path, headers={"If-None-Match": etag})
+    changed = await poll(client, path, etag)
     assert changed.status_code == 200
     [event] = parse_events(changed.content)
     assert str(event["SUMMARY"]) == "Tapas, moved"
@@ -146,13 +142,11 @@ async def test_a_rotated_token_answers_404_even_to_a_poll_that_was_kept(
 ) -> None:
     await sign_up(client, "lucia")
     await meetup(await user("lucia"), "tapas")
-    path = await feed_path(client)
-    etag = (await client.get(path)).headers["etag"]
-    assert (await client.get(path, headers={"If-None-Match": etag})).status_code == 304
+    path, etag = await polled(client)
 
     async with change_heard(versions):
         assert (await client.post("/api/v1/me/feed-token")).status_code == 200
-    assert (await client.get(path, headers={"If-None-Match": etag})).status_code == 404
+    assert (await poll(client, path, etag)).status_code == 404
 
 
 async def test_while_the_listener_is_lost_polls_read_the_database_and_then_it_returns(
@@ -166,9 +160,7 @@ async def test_while_the_listener_is_lost_polls_read_the_database_and_then_it_re
         pytest.skip("only PostgreSQL has a listener")
     await sign_up(client, "lucia")
     await meetup(await user("lucia"), "tapas")
-    path = await feed_path(client)
-    etag = (await client.get(path)).headers["etag"]
-    assert (await client.get(path, headers={"If-None-Match": etag})).status_code == 304
+    path, etag = await polled(client)
 
     await write_elsewhere(
         db,
@@ -179,13 +171,13 @@ async def test_while_the_listener_is_lost_polls_read_the_database_and_then_it_re
     await until(lambda: not versions.listening)
     assert len(versions) == 0
     queries.clear()
-    assert (await client.get(path, headers={"If-None-Match": etag})).status_code == 304
+    assert (await poll(client, path, etag)).status_code == 304
     assert queries.count == 1  # nothing kept while a change could go unheard
 
     await wait_listening(versions)
     queries.clear()
-    assert (await client.get(path, headers={"If-None-Match": etag})).status_code == 304
-    assert (await client.get(path, headers={"If-None-Match": etag})).status_code == 304
+    assert (await poll(client, path, etag)).status_code == 304
+    assert (await poll(client, path, etag)).status_code == 304
     assert queries.count == 1
 
 
@@ -206,6 +198,18 @@ async def test_a_version_is_kept_until_the_first_event_leaves_the_window(
     assert found.valid_until == min(
         old_end + timedelta(days=PAST_DAYS), cancelled_at + timedelta(days=CANCELLED_KEPT_DAYS)
     )
+
+
+async def polled(client: httpx.AsyncClient) -> tuple[str, str]:
+    """A calendar app subscribed to the client's feed: its first poll got 200, its next 304."""
+    path = await feed_path(client)
+    etag = (await client.get(path)).headers["etag"]
+    assert (await poll(client, path, etag)).status_code == 304
+    return path, etag
+
+
+async def poll(client: httpx.AsyncClient, path: str, etag: str) -> httpx.Response:
+    return await client.get(path, headers={"If-None-Match": etag})
 
 
 def parse_events(body: bytes) -> list[icalendar.Event]:
