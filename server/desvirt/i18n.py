@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -73,6 +73,8 @@ _DATE_LENGTHS: dict[str, Literal["full", "long", "medium", "short"]] = {
 }
 
 
+# Kept: a page lists the same few meetups to everyone, and Babel takes ~50 µs per moment.
+@lru_cache(maxsize=8192)
 def format_when(moment: datetime, timezone: str, locale: str, style: str = "medium") -> str:
     """A date and time as a reader of `locale` expects it, in `timezone`.
 
@@ -91,6 +93,7 @@ def format_when(moment: datetime, timezone: str, locale: str, style: str = "medi
     return pattern.replace("{1}", date_text).replace("{0}", time_text)
 
 
+@cache
 def language_name(locale: str) -> str:
     """A language named in its own words, for the language switcher."""
     return str(Locale(locale).get_display_name(locale)).capitalize()

@@ -198,7 +198,19 @@ async def user_for_api_token(plain: str) -> User | None:
 
 
 async def user_by_id(user_id: int) -> User | None:
-    return await User.objects().where(User.id == user_id).first()
+    """The signed-in viewer of every page, read once per request by hand (see `_USER_BY_ID`)."""
+    rows = await database.fetch(_USER_BY_ID, user_id)
+    if not rows:
+        return None
+    return User(_ignore_missing=True, _exists_in_db=True, **rows[0])
+
+
+# Every signed-in request reads its viewer: Piccolo's objects() builds the query anew each time.
+_USER_BY_ID = (
+    "SELECT "
+    + ", ".join(f'"{column._meta.db_column_name}"' for column in User._meta.columns)
+    + " FROM desvirt_user WHERE id = {}"
+)
 
 
 async def update_profile(user: User, changes: ProfileChanges) -> User:

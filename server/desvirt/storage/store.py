@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from litestar.stores.base import NamespacedStore
 
+from desvirt import database
 from desvirt.storage.tables import StoreEntry
 
 
@@ -32,13 +33,13 @@ class DatabaseStore(NamespacedStore):
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         full_key = self._key(key)
-        row = (
-            await StoreEntry.select(StoreEntry.value, StoreEntry.expires_at)
-            .where(StoreEntry.key == full_key)
-            .first()
+        # By hand: every signed-in request reads its session here.
+        rows = await database.fetch(
+            "SELECT value, expires_at FROM store_entry WHERE key = {}", full_key
         )
-        if row is None:
+        if not rows:
             return None
+        row = rows[0]
         if row["expires_at"] is not None and row["expires_at"] <= datetime.now(UTC):
             await StoreEntry.delete().where(StoreEntry.key == full_key)
             return None
