@@ -114,11 +114,12 @@ async def claim_met(
     outcome = await service.claim_met(
         settings, viewer, handle, meetup_slug=body.meetup_slug, met_on=body.met_on
     )
+    request = outcome.request
     return TrustAnswer(
         trust=outcome.trust,
-        contact_request=outcome.contact_request,
-        declined_rule=outcome.declined_rule,
-        explanation=outcome.explanation,
+        contact_request=request.status,
+        declined_rule=request.declined_rule,
+        explanation=request.explanation,
     )
 
 
@@ -195,12 +196,13 @@ async def redeem_handshake(
 
 
 def _person_trust(outcome: ClaimOutcome) -> PersonTrust:
+    request = outcome.request
     return PersonTrust(
         handle=outcome.handle,
         trust=outcome.trust,
-        contact_request=outcome.contact_request,
-        declined_rule=outcome.declined_rule,
-        explanation=outcome.explanation,
+        contact_request=request.status,
+        declined_rule=request.declined_rule,
+        explanation=request.explanation,
     )
 
 

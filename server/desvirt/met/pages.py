@@ -41,7 +41,7 @@ async def checklist_submit(
         locale = request_locale(request)
         message = gettext(locale, error.message, **error.params)
         return await _checklist(request, viewer, slug, status_code=422, error=message)
-    not_sent = [outcome for outcome in outcomes if outcome.explanation]
+    not_sent = [outcome for outcome in outcomes if outcome.request.explanation]
     if not_sent:  # saved, but some contact requests did not go out: say which and why
         return await _checklist(request, viewer, slug, saved=True, not_sent=not_sent)
     return Redirect(f"/m/{slug}/met?saved=1", status_code=303)
@@ -54,8 +54,8 @@ async def confirm_met(
     """The confirm button: say I met them too (the same meeting they named)."""
     form = await request.form()
     outcome = await service.confirm_met(settings, viewer, handle, _day(str(form.get("met_on", ""))))
-    if outcome.explanation:  # saved, but their charter turned the contact request away
-        notice_after_redirect(request, outcome.explanation)
+    if outcome.request.explanation:  # saved, but their charter turned the request away
+        notice_after_redirect(request, outcome.request.explanation)
     return Redirect(_safe_next(str(form.get("next", "")), f"/u/{handle}"), status_code=303)
 
 

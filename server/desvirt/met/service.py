@@ -54,9 +54,7 @@ class ClaimOutcome:
 
     handle: str
     trust: str
-    contact_request: str | None = None  # RequestOutcome.status
-    declined_rule: str | None = None
-    explanation: str | None = None
+    request: RequestOutcome = RequestOutcome()
 
 
 @dataclass(frozen=True)
@@ -520,13 +518,7 @@ async def _claim(
         request, trust = await _connect_after_meetup(settings, claimer, other, meetup, now)
     if first_claim_of_pair and trust != "verified":
         await notifications.met_claimed(claimer.id, other.id)
-    return ClaimOutcome(
-        handle=other.handle,
-        trust=trust,
-        contact_request=request.status,
-        declined_rule=request.declined_rule,
-        explanation=request.explanation,
-    )
+    return ClaimOutcome(handle=other.handle, trust=trust, request=request)
 
 
 async def _connect_after_meetup(
