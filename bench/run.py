@@ -138,6 +138,7 @@ async def _measure(
             visitor_page = await visitor.get(
                 f"{app}{seeded.meetup_path}", headers={"Accept": "text/html"}
             )
+        me = await client.get(f"{app}/api/v1/me")
         feed = await client.get(f"{app}{seeded.feed_path}")
         etag = feed.headers.get("etag")
         feed_events = feed.text.count("BEGIN:VEVENT") if feed.status_code == 200 else 0
@@ -156,6 +157,13 @@ async def _measure(
         "headers": page_headers,
         "check": {"status": page.status_code, "bytes": len(page.content),
                   "attendee_mentions": attendees_shown},
+    }
+    # The least a signed-in request does (session and viewer, two queries, JSON): the floor
+    # under any page that is built for one viewer.
+    cases["signed_in_floor"] = {
+        "url": f"{app}/api/v1/me",
+        "headers": {"Cookie": cookie},
+        "check": {"status": me.status_code},
     }
     if feed.status_code == 200:
         cases["feed_200"] = {
