@@ -411,6 +411,23 @@ async def test_the_meetup_page_costs_the_same_queries_with_2_or_500_attendees(
     assert counts[500] <= 6, queries.statements
 
 
+async def test_an_attendee_sees_everyone_going_in_five_queries(
+    client: Client, new_client: ClientFactory, sign_up: SignUp, queries: QueryLog
+) -> None:
+    """Session, viewer, meetup with host, blocks, attendees with the viewer's trust."""
+    slug = await host_meetup(client, sign_up, capacity=None)
+    ben = await person(new_client, sign_up, "ben")
+    await ben.post(f"/api/v1/meetups/{slug}/rsvp", json={"response": "yes"})
+    meetup = await Meetup.select(Meetup.id).first()
+    assert meetup is not None
+    await add_attendees(meetup["id"], 0, 300)
+    queries.clear()
+    page = await ben.get(f"/m/{slug}", headers=HTML)
+    assert page.status_code == 200
+    assert page.text.count("@guest") == 300
+    assert queries.count == 5, queries.statements
+
+
 async def test_the_host_edits_with_the_form_and_the_page_shows_the_change(
     client: Client, sign_up: SignUp
 ) -> None:

@@ -177,10 +177,20 @@ def draft_of(meetup: Meetup, **changes: Any) -> domain.MeetupDraft:
 async def visible_meetup(slug: str, viewer: User | None) -> tuple[Meetup, User]:
     """The meetup and its host if this viewer may see it; otherwise NotFound, whatever the
     reason (private, blocked, or no such meetup), so nothing leaks."""
+    meetup, host, _ = await _visible_meetup_and_blocks(slug, viewer)
+    return meetup, host
+
+
+async def _visible_meetup_and_blocks(
+    slug: str, viewer: User | None
+) -> tuple[Meetup, User, set[int]]:
+    """`visible_meetup`, with the people the viewer blocked or was blocked by (none for the
+    host), which the attendee list hides too."""
     meetup, host = await _meetup_with_host(slug)
     if viewer is not None and viewer.id == host.id:
-        return meetup, host
-    if viewer is not None and host.id in await contacts.blocked_either_way(viewer.id):
+        return meetup, host, set()
+    hidden = await contacts.blocked_either_way(viewer.id) if viewer is not None else set()
+    if host.id in hidden:
         raise NotFound(N_("No such meetup."))
     if meetup.kind == "proposal" and meetup.status == "proposed":
         # Until the host fixes a time, a proposal is between the host and the invitees.
@@ -188,12 +198,12 @@ async def visible_meetup(slug: str, viewer: User | None) -> tuple[Meetup, User]:
             (Invitation.meetup == meetup.id) & (Invitation.user == viewer.id)
         ):
             raise NotFound(N_("No such meetup."))
-        return meetup, host
+        return meetup, host, hidden
     if meetup.visibility == "contacts" and (
         viewer is None or not await _may_see_contacts_only(meetup, host.id, viewer.id)
     ):
         raise NotFound(N_("No such meetup."))
-    return meetup, host
+    return meetup, host, hidden
 
 
 # Every page view reads the meetup and its host; Piccolo takes milliseconds to build a
@@ -230,11 +240,8 @@ async def _meetup_with_host(slug: str) -> tuple[Meetup, User]:
 
 async def meetup_page(slug: str, viewer: User | None) -> MeetupPage:
     """Everything `/m/{slug}` and the API show; a constant number of queries."""
-    meetup, host = await visible_meetup(slug, viewer)
+    meetup, host, hidden = await _visible_meetup_and_blocks(slug, viewer)
     page = MeetupPage(meetup=meetup, host=host, viewer=viewer)
-    hidden: set[int] = set()
-    if viewer is not None and viewer.id != host.id:
-        hidden = await contacts.blocked_either_way(viewer.id)
     mine_id = viewer.id if viewer is not None else None
     rows = await database.fetch(_ATTENDEES, mine_id or 0, meetup.id)
     for row in rows:
