@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from piccolo.custom_types import Combinable
+
 from desvirt import database
 from desvirt.accounts import domain as accounts_domain
 from desvirt.accounts.domain import FieldError
@@ -177,25 +179,11 @@ async def met_between(viewer: User, other: User) -> MetStatus | None:
 
 async def met_prompts(viewer: User) -> list[MetPrompt]:
     """People whose standing met claim about the viewer waits for the viewer's confirmation."""
-    rows = await (
-        ContactEvent.select(
-            ContactEvent.low,
-            ContactEvent.high,
-            ContactEvent.actor,
-            ContactEvent.kind,
-            ContactEvent.meetup,
-            ContactEvent.met_on,
-        )
-        .where((ContactEvent.low == viewer.id) | (ContactEvent.high == viewer.id))
-        .where(ContactEvent.kind.is_in(["met_claimed", "met_retracted", "removed", "blocked"]))
-        .order_by(ContactEvent.id)
+    histories = await _histories(
+        viewer.id,
+        ((ContactEvent.low == viewer.id) | (ContactEvent.high == viewer.id))
+        & ContactEvent.kind.is_in(["met_claimed", "met_retracted", "removed", "blocked"]),
     )
-    histories: dict[int, list[PairEvent]] = {}
-    for row in rows:
-        other = row["high"] if row["low"] == viewer.id else row["low"]
-        histories.setdefault(other, []).append(
-            PairEvent(row["kind"], row["actor"], meetup_id=row["meetup"], met_on=row["met_on"])
-        )
     waiting = {
         other: claims[other]
         for other, events in histories.items()
@@ -714,6 +702,15 @@ async def _histories_with(viewer_id: int, others: list[int]) -> dict[int, list[P
     """The viewer's history with each of these people, in one query."""
     if not others:
         return {}
+    return await _histories(
+        viewer_id,
+        ((ContactEvent.low == viewer_id) & ContactEvent.high.is_in(others))
+        | ((ContactEvent.high == viewer_id) & ContactEvent.low.is_in(others)),
+    )
+
+
+async def _histories(viewer_id: int, events: Combinable) -> dict[int, list[PairEvent]]:
+    """The viewer's events that `events` picks, oldest first, by the other person."""
     rows = await (
         ContactEvent.select(
             ContactEvent.low,
@@ -723,10 +720,7 @@ async def _histories_with(viewer_id: int, others: list[int]) -> dict[int, list[P
             ContactEvent.meetup,
             ContactEvent.met_on,
         )
-        .where(
-            ((ContactEvent.low == viewer_id) & ContactEvent.high.is_in(others))
-            | ((ContactEvent.high == viewer_id) & ContactEvent.low.is_in(others))
-        )
+        .where(events)
         .order_by(ContactEvent.id)
     )
     histories: dict[int, list[PairEvent]] = {}
