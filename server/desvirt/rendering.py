@@ -59,6 +59,10 @@ def page_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
         text = catalog.gettext(message)
         return text % params if params else text
 
+    def translate_count(singular: str, plural: str, count: int, **params: object) -> str:
+        """The form of the message for `count` in this language ("1 seat", "2 seats")."""
+        return catalog.ngettext(singular, plural, count) % {"count": count, **params}
+
     def when(moment: datetime, timezone: str | None = None, style: str = "medium") -> str:
         return format_when(moment, timezone or zone, locale, style)
 
@@ -73,7 +77,7 @@ def page_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
         "locale": locale,
         "_": translate,
         "gettext": catalog.gettext,
-        "ngettext": catalog.ngettext,
+        "ngettext": translate_count,
         "when": when,
         "until": until,
         "languages": [(code, language_name(code)) for code in SUPPORTED_LOCALES],

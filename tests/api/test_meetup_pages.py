@@ -121,7 +121,7 @@ async def test_an_rsvp_that_does_not_fit_is_explained_on_the_page(
         ben, f"/m/{slug}/rsvp", {"response": "yes", "guests": "4"}, f"/m/{slug}"
     )
     assert refused.status_code == 409
-    assert "Not enough seats for that many guests: 1 more seats are free." in refused.text
+    assert "Not enough seats for that many guests. Seats still free: 1." in refused.text
 
 
 async def test_the_ics_path_is_handed_to_the_calendar_feature(
@@ -456,3 +456,36 @@ async def test_the_meetup_page_speaks_german_and_shows_the_viewers_own_time_zone
     assert "Kommst du?" in html
     assert "In deiner Zeitzone (America/New_York):" in html
     assert '<button name="response" value="yes">Ja, ich komme</button>' in html
+
+
+async def test_counts_read_right_for_one_and_for_many_in_english_and_spanish(
+    client: Client, new_client: ClientFactory, sign_up: SignUp
+) -> None:
+    slug = await host_meetup(client, sign_up, capacity=2)
+    ben = await person(new_client, sign_up, "ben")
+    await ben.post(f"/api/v1/meetups/{slug}/rsvp", json={"response": "yes"})
+    home = (await ben.get("/", headers=HTML)).text
+    assert "1 seat left" in home
+    visitor = await new_client()
+    page = (await visitor.get(f"/m/{slug}", headers=HTML)).text
+    assert "1 person going. Answer to see who is coming." in page
+    spanish = {**HTML, "accept-language": "es"}
+    page = (await visitor.get(f"/m/{slug}", headers=spanish)).text
+    assert "Va 1 persona. Responde para ver quién viene." in page
+
+    carla = await person(new_client, sign_up, "carla")
+    await carla.post(f"/api/v1/meetups/{slug}/rsvp", json={"response": "yes"})
+    assert "full, waitlist open" in (await carla.get("/", headers=HTML)).text
+    # carla's profile says English; a visitor's browser asks for Spanish
+    assert "completo, con lista de espera" in (await visitor.get("/", headers=spanish)).text
+
+
+async def test_a_meetup_without_a_limit_counts_one_seat_taken(
+    client: Client, sign_up: SignUp
+) -> None:
+    slug = await host_meetup(client, sign_up, capacity=None)
+    page = (await client.get(f"/m/{slug}", headers=HTML)).text
+    assert "0 seats taken; no limit." in page
+    await client.post(f"/api/v1/meetups/{slug}/rsvp", json={"response": "yes"})
+    page = (await client.get(f"/m/{slug}", headers=HTML)).text
+    assert "1 seat taken; no limit." in page

@@ -331,7 +331,7 @@ async def rsvp(
             )
         except domain.NoSeats as full:
             raise Conflict(
-                N_("Not enough seats for that many guests: %(count)s more seats are free."),
+                N_("Not enough seats for that many guests. Seats still free: %(count)s."),
                 code="no_seats",
                 field="guests",
                 count=full.seats_left,
