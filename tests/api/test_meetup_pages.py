@@ -323,7 +323,7 @@ async def test_capacity_below_the_people_going_is_refused_with_a_clear_message(
     refused = await client.patch(f"/api/v1/meetups/{slug}", json={"capacity": 1})
     assert refused.status_code == 422
     assert refused.json()["field"] == "capacity"
-    assert "2 seats are already taken" in refused.json()["detail"]
+    assert "seats people going already take: 2" in refused.json()["detail"]
     page = await post_form(
         client, f"/m/{slug}/edit", form_values(capacity="1", title="Keep me"), f"/m/{slug}/edit"
     )

@@ -470,7 +470,7 @@ async def refuse_unwanted_request(
     )
     if wait is not None:
         raise Conflict(
-            N_("This person declined your request. You may ask again in %(days)s days."),
+            N_("This person declined your request. Days before you may ask again: %(days)s."),
             code="cooldown",
             headers={"Retry-After": str(wait)},
             days=(wait + 86399) // 86400,

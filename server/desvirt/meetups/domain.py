@@ -204,7 +204,7 @@ def check_capacity_change(capacity: int | None, seats_taken: int) -> None:
     if capacity is not None and capacity < seats_taken:
         raise FieldError(
             "capacity",
-            N_("%(taken)s seats are already taken by people going; capacity cannot be lower."),
+            N_("Capacity cannot be lower than the seats people going already take: %(taken)s."),
             taken=seats_taken,
         )
 
