@@ -56,8 +56,9 @@ async def test_connect_accept_and_see_each_other_in_the_list(
     assert "Ana" in listing.text and "Connected online" in listing.text
     profile = await c["ana"].get("/u/ben")
     assert "Your history together" in profile.text
-    assert "You asked to connect" in profile.text
-    assert "Ben accepted the request" in profile.text
+    timeline = " ".join(profile.text.split())
+    assert "You asked to connect (We have already met)" in timeline
+    assert "Ben accepted the request (We have already met)" in timeline
 
 
 async def test_a_charter_decline_is_explained_on_the_page_in_spanish(
