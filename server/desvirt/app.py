@@ -31,7 +31,7 @@ from desvirt.contacts import address_book_api, address_book_pages
 from desvirt.contacts import api as contacts_api
 from desvirt.contacts import pages as contacts_pages
 from desvirt.csrf import CsrfCookie, CsrfMiddleware
-from desvirt.errors import EXCEPTION_HANDLERS
+from desvirt.errors import EXCEPTION_HANDLERS, refuse_nul_characters
 from desvirt.meetups import agenda as meetups_agenda
 from desvirt.meetups import api as meetups_api
 from desvirt.meetups import pages as meetups_pages
@@ -135,6 +135,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             render_plugins=[SwaggerRenderPlugin()],
         ),
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=refuse_nul_characters,
         request_max_body_size=settings.max_body_bytes,
         lifespan=[lifespan],
         state=State({"settings": settings, **process_memory(settings)}),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
+from asyncpg.exceptions import CharacterNotInRepertoireError
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect, Template
@@ -201,6 +203,41 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     return error_response(request, status, detail, code, headers=dict(exc.headers or {}))
 
 
+async def refuse_nul_characters(request: Request[Any, Any, Any]) -> None:
+    """No text may hold U+0000: PostgreSQL cannot store it, so neither database takes it.
+
+    Checked before any handler, in the path, the query, JSON bodies and form fields (Litestar
+    keeps the body it read here for the handler). Uploaded files are refused by their
+    importer; should anything else slip through, PostgreSQL refuses it and
+    `handle_nul_in_database` answers.
+    """
+    if "\x00" in request.scope["path"] or b"%00" in request.scope["query_string"]:
+        await _refuse_nul(request)
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if kind in _TEXT_BODIES:
+        if _TEXT_BODIES[kind].search(await request.body()):
+            await _refuse_nul(request)
+    elif kind == "multipart/form-data":  # its text fields; uploaded files are the importer's
+        form = await request.form()
+        if any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items()):
+            await _refuse_nul(request)
+
+
+async def _refuse_nul(request: Request[Any, Any, Any]) -> None:
+    from desvirt.accounts.auth import current_viewer  # it raises these errors itself
+
+    await current_viewer(request)  # so that the page is in their profile's language
+    raise DesvirtError(NUL_IN_TEXT, code="invalid_text")
+
+
+def handle_nul_in_database(
+    request: Request[Any, Any, Any], exc: CharacterNotInRepertoireError
+) -> Response[Any]:
+    return error_response(request, 400, NUL_IN_TEXT, "invalid_text")
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return error_response(
@@ -208,7 +245,17 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     )
 
 
+NUL_IN_TEXT = N_("Text cannot contain the invisible NUL character (U+0000).")
+# In JSON a NUL is the escape \u0000 whose backslash follows an even number of others (after
+# an odd number that backslash is itself escaped: the text "\u0000"); in a form it is %00
+# ("%" itself is sent as %25).
+_TEXT_BODIES = {
+    "application/json": re.compile(rb"(?<!\\)(?:\\\\)*\\u0000|\x00"),
+    "application/x-www-form-urlencoded": re.compile(rb"%00|\x00"),
+}
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    CharacterNotInRepertoireError: handle_nul_in_database,
     DesvirtError: handle_desvirt_error,
     FieldError: handle_field_error,
     ValidationException: handle_validation_error,

@@ -56,7 +56,7 @@ async def list_requests(
     viewer: SignedInUser,
     direction: str = "incoming",
     status: str | None = None,
-    page: Annotated[int, Parameter(ge=1)] = 1,
+    page: Annotated[int, Parameter(ge=1, le=service.PAGE_MAX)] = 1,
     per_page: Annotated[int, Parameter(ge=1, le=200)] = 50,
 ) -> list[RequestView]:
     """Incoming or outgoing requests, newest first; `history` is the pair's earlier story
@@ -96,7 +96,7 @@ async def list_contacts(
     viewer: SignedInUser,
     trust: str | None = None,
     q: Annotated[str | None, Parameter(max_length=100)] = None,
-    page: Annotated[int, Parameter(ge=1)] = 1,
+    page: Annotated[int, Parameter(ge=1, le=service.PAGE_MAX)] = 1,
     per_page: Annotated[int, Parameter(ge=1, le=200)] = 50,
 ) -> Response[list[ContactSummary]]:
     """My contacts by name; filter by `trust`, search names with `q`; paginated.
