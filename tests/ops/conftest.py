@@ -69,13 +69,15 @@ def app_environment(database_url: str, **extra: str) -> dict[str, str]:
         if not key.startswith(("DESVIRT_", "PROMETHEUS_"))
     }
     environment.update(
-        DESVIRT_DATABASE_URL=database_url,
-        DESVIRT_SECRET_KEY="many-processes-secret",
-        DESVIRT_PASSWORD_HASH_PROFILE="cheapest",
-        DESVIRT_SIGNUPS_PER_IP_PER_HOUR="0",
-        DESVIRT_LOG_LEVEL="WARNING",
-        DESVIRT_BASE_URL="http://127.0.0.1",
-        **extra,
+        {
+            "DESVIRT_DATABASE_URL": database_url,
+            "DESVIRT_SECRET_KEY": "many-processes-secret",
+            "DESVIRT_PASSWORD_HASH_PROFILE": "cheapest",
+            "DESVIRT_SIGNUPS_PER_IP_PER_HOUR": "0",
+            "DESVIRT_LOG_LEVEL": "WARNING",
+            "DESVIRT_BASE_URL": "http://127.0.0.1",
+            **extra,
+        }
     )
     return environment
 
