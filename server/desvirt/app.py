@@ -30,7 +30,7 @@ from desvirt.calendar import versions as feed_versions
 from desvirt.contacts import address_book_api, address_book_pages
 from desvirt.contacts import api as contacts_api
 from desvirt.contacts import pages as contacts_pages
-from desvirt.csrf import CsrfCookie, CsrfMiddleware
+from desvirt.csrf import CsrfCookie, CsrfMiddleware, refuse_cross_site_api_writes
 from desvirt.errors import EXCEPTION_HANDLERS, refuse_nul_characters
 from desvirt.meetups import agenda as meetups_agenda
 from desvirt.meetups import api as meetups_api
@@ -135,7 +135,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             render_plugins=[SwaggerRenderPlugin()],
         ),
         exception_handlers=EXCEPTION_HANDLERS,
-        before_request=refuse_nul_characters,
+        before_request=check_request,
         request_max_body_size=settings.max_body_bytes,
         lifespan=[lifespan],
         state=State({"settings": settings, **process_memory(settings)}),
@@ -150,6 +150,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # Outside Litestar's router, so 404s and failed requests get an id and are counted too.
     app.asgi_handler = RequestObserver(feeds, settings)
     return app
+
+
+async def check_request(request: Request[Any, Any, Any]) -> None:
+    """Before every handler: refusals that hold for every route."""
+    refuse_cross_site_api_writes(request)
+    await refuse_nul_characters(request)
 
 
 def process_memory(settings: Settings) -> dict[str, Any]:

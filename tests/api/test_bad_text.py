@@ -1,6 +1,9 @@
-"""Input no database can store, and numbers past any list, are refused as bad input."""
+"""Refused before any handler: text no database can store, page numbers past any list, and
+API changes sent from other sites with the session cookie."""
 
 from __future__ import annotations
+
+import json
 
 import httpx
 
@@ -84,3 +87,34 @@ async def test_a_nul_character_in_a_multipart_form_field_is_refused_too(
     assert refused.status_code == 400
     assert NUL_MESSAGE in refused.text
     assert await Meetup.count() == 0
+
+
+async def test_a_cross_site_post_to_the_api_with_the_session_cookie_is_refused(
+    client: Client, sign_up: SignUp
+) -> None:
+    """What a form on another site (or a sibling subdomain) would send: nothing changes."""
+    await sign_up(client, "ana")
+    for site in ("cross-site", "same-site"):
+        refused = await client.post(
+            "/api/v1/meetups",
+            content=json.dumps(meetup_body()),
+            headers={"content-type": "text/plain", "sec-fetch-site": site},
+        )
+        assert refused.status_code == 403, site
+        assert refused.json()["code"] == "csrf_failed"
+    assert await Meetup.count() == 0
+
+    # The same post from this site, from a script, or with a token goes through.
+    from_here = await client.post(
+        "/api/v1/meetups", json=meetup_body(), headers={"sec-fetch-site": "same-origin"}
+    )
+    assert from_here.status_code == 201
+    assert (await client.post("/api/v1/meetups", json=meetup_body())).status_code == 201
+    token = (await client.post("/api/v1/auth/tokens", json={"name": "script"})).json()["token"]
+    with_token = await client.post(
+        "/api/v1/meetups",
+        json=meetup_body(),
+        headers={"authorization": f"Bearer {token}", "sec-fetch-site": "cross-site"},
+    )
+    assert with_token.status_code == 201
+    assert await Meetup.count() == 3
