@@ -48,6 +48,8 @@ async def test_a_contact_votes_in_the_page_and_the_host_fixes_the_time(
 
     invited_view = (await lena_client.get(page_path, headers=HTML)).text
     assert "Terminvorschläge" in invited_view or "Candidate times" in invited_view
+    # Nothing to add to a calendar, and nobody going, until a time is fixed.
+    assert ".ics" not in invited_view and "Wer kommt" not in invited_view
     option_ids = re.findall(r'name="vote_(\d+)" value="yes"', invited_view)
     assert len(option_ids) == 2
     voted = await post_form(
@@ -66,6 +68,8 @@ async def test_a_contact_votes_in_the_page_and_the_host_fixes_the_time(
     assert fixed.status_code == 303
     scheduled = (await lena_client.get(page_path, headers=HTML)).text
     assert 'name="response" value="yes"' in scheduled
+    assert f'{page_path}.ics"' in scheduled and "Wer kommt" in scheduled
+    assert (await lena_client.get(f"{page_path}.ics")).status_code == 200
     assert "Lena" in (await client.get(page_path, headers=HTML)).text
 
 
