@@ -418,7 +418,7 @@ async def list_requests(
         .order_by(ContactRequest.created_at, ascending=False)
         .order_by(ContactRequest.id, ascending=False)
         .limit(per_page)
-        .offset((min(max(1, page), PAGE_MAX) - 1) * per_page)
+        .offset((_page_number(page) - 1) * per_page)
     )
     return await _request_views(viewer, [row["id"] for row in rows])
 
@@ -622,8 +622,13 @@ async def _histories(
 # --- the contact list, one contact, removal and blocks ------------------------------------------
 
 CONTACTS_PER_PAGE_MAX = 200
-# Beyond any real list; keeps OFFSET inside the databases' 64-bit integers.
-PAGE_MAX = 1_000_000
+PAGE_MAX = 1_000_000  # beyond any real list
+
+
+def _page_number(page: int) -> int:
+    """A page to read: the first for nonsense, none past PAGE_MAX (so OFFSET stays inside
+    the databases' 64-bit integers)."""
+    return min(max(1, page), PAGE_MAX)
 
 
 @dataclass
@@ -685,7 +690,7 @@ async def list_contacts(
     """The viewer's contacts by name, filtered by trust level and name: two queries."""
     if trust is not None and trust not in TRUST_LEVELS[1:]:
         raise FieldError("trust", N_("Filter by one of: online, met, verified."))
-    page = min(max(1, page), PAGE_MAX)
+    page = _page_number(page)
     per_page = min(max(1, per_page), CONTACTS_PER_PAGE_MAX)
     where: Where | And | Or = Contact.owner == viewer.id
     if trust is not None:
