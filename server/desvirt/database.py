@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import asyncpg
@@ -115,6 +115,19 @@ async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
         async with engine.pool.acquire() as connection:
             records = await connection.fetch(_numbered(sql), *args)
     return [dict(record) for record in records]
+
+
+TableRow = TypeVar("TableRow", bound=Table)
+
+
+def column_names(table: type[Table]) -> list[str]:
+    """A table's columns as a hand-written SELECT for `loaded` names them."""
+    return [column._meta.db_column_name for column in table._meta.columns]
+
+
+def loaded(table: type[TableRow], values: dict[str, Any]) -> TableRow:
+    """A row read with `fetch`, as the table object Piccolo's `objects()` would give."""
+    return table(_ignore_missing=True, _exists_in_db=True, **values)
 
 
 async def disconnect(engine: Engine) -> None:

@@ -202,13 +202,13 @@ async def user_by_id(user_id: int) -> User | None:
     rows = await database.fetch(_USER_BY_ID, user_id)
     if not rows:
         return None
-    return User(_ignore_missing=True, _exists_in_db=True, **rows[0])
+    return database.loaded(User, rows[0])
 
 
 # Every signed-in request reads its viewer: Piccolo's objects() builds the query anew each time.
 _USER_BY_ID = (
     "SELECT "
-    + ", ".join(f'"{column._meta.db_column_name}"' for column in User._meta.columns)
+    + ", ".join(f'"{name}"' for name in database.column_names(User))
     + " FROM desvirt_user WHERE id = {}"
 )
 

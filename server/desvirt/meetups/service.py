@@ -208,7 +208,7 @@ async def _visible_meetup_and_blocks(
 
 # Every page view reads the meetup and its host; Piccolo takes milliseconds to build a
 # joined `objects()` query, so this hot read is written out once, in SQL both databases run.
-_MEETUP_COLUMNS = [column._meta.db_column_name for column in Meetup._meta.columns]
+_MEETUP_COLUMNS = database.column_names(Meetup)
 _HOST_COLUMNS = ("id", "handle", "display_name", "locale", "timezone")
 _MEETUP_WITH_HOST = (
     "SELECT "
@@ -224,16 +224,8 @@ async def _meetup_with_host(slug: str) -> tuple[Meetup, User]:
     if not rows:
         raise NotFound(N_("No such meetup."))
     row = rows[0]
-    host = User(
-        _ignore_missing=True,
-        _exists_in_db=True,
-        **{name: row[f"host__{name}"] for name in _HOST_COLUMNS},
-    )
-    meetup = Meetup(
-        _ignore_missing=True,
-        _exists_in_db=True,
-        **{name: row[name] for name in _MEETUP_COLUMNS},
-    )
+    host = database.loaded(User, {name: row[f"host__{name}"] for name in _HOST_COLUMNS})
+    meetup = database.loaded(Meetup, {name: row[name] for name in _MEETUP_COLUMNS})
     meetup.host = host
     return meetup, host
 
