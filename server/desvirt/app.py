@@ -21,7 +21,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from piccolo.engine.base import Engine
 
-from desvirt import __version__, database
+from desvirt import __version__, changes, database, signed_in_lane
 from desvirt.accounts import api as accounts_api
 from desvirt.accounts import pages as accounts_pages
 from desvirt.accounts.auth import current_viewer
@@ -46,6 +46,7 @@ from desvirt.operations.requests import RequestObserver
 from desvirt.public_lane import HOME_PAGE, PublicPageLane
 from desvirt.rendering import PUBLIC_PAGES, PublicPages, render, render_public
 from desvirt.settings import PROJECT_ROOT, Settings
+from desvirt.signed_in_lane import SIGNED_IN_PAGES, SignedInPageLane, SignedInPages
 from desvirt.storage.sessions import DatabaseSessionConfig
 from desvirt.storage.store import DatabaseStore
 
@@ -69,10 +70,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             await database.connect(engine, settings.database_pool_max)
         try:
             if owns_engine:  # tests hand in an engine and drive these themselves
-                versions = app.state[feed_versions.FEED_VERSIONS]
                 async with (
                     mail_worker.running(settings),
-                    feed_versions.listening(versions, settings.feed_listener_dsn),
+                    changes.listening(settings.feed_listener_dsn, change_receivers(app)),
                 ):
                     yield
             else:
@@ -145,8 +145,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     # In front of Litestar's router: kept public pages for visitors without a session.
     pages = PublicPageLane(app.asgi_handler, CsrfCookie(csrf), sessions.key)
+    # Signed-in viewers reopening a meetup page that has not changed since it was rendered.
+    signed_in = SignedInPageLane(pages, CsrfCookie(csrf), sessions.key, settings.is_https)
     # And calendar polls whose feed has not changed since this process last read it.
-    feeds = feed_versions.FeedVersionLane(pages)
+    feeds = feed_versions.FeedVersionLane(signed_in)
     # Outside Litestar's router, so 404s and failed requests get an id and are counted too.
     app.asgi_handler = RequestObserver(feeds, settings)
     return app
@@ -159,11 +161,20 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
 
 
 def process_memory(settings: Settings) -> dict[str, Any]:
-    """What an app keeps in its process's memory, in `app.state`, fresh: kept public pages
-    and feed versions. Everything else that matters is in the database."""
+    """What an app keeps in its process's memory, in `app.state`, fresh: kept public pages,
+    signed-in pages and feed versions. Everything else that matters is in the database."""
     return {
         PUBLIC_PAGES: PublicPages(settings.public_page_seconds),
+        SIGNED_IN_PAGES: SignedInPages(settings.signed_in_page_seconds),
         feed_versions.FEED_VERSIONS: feed_versions.FeedVersions(),
+    }
+
+
+def change_receivers(app: Litestar) -> dict[str, changes.ChangeReceiver]:
+    """What this app keeps until PostgreSQL notifies a change, by the channel it listens on."""
+    return {
+        feed_versions.CHANNEL: app.state[feed_versions.FEED_VERSIONS],
+        signed_in_lane.CHANNEL: app.state[SIGNED_IN_PAGES],
     }
 
 

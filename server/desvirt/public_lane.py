@@ -62,7 +62,7 @@ class PublicPageLane:
         accept_language = None
         for name, value in scope["headers"]:
             if name == b"cookie":
-                cookies.update(_cookies(value.decode("latin-1")))
+                cookies.update(request_cookies(value.decode("latin-1")))
             elif name == b"accept-language":
                 accept_language = value.decode("latin-1")
             elif name == b"authorization":
@@ -100,7 +100,8 @@ def public_page(path: str) -> tuple[str, Hashable] | None:
     return None
 
 
-def _cookies(header: str) -> dict[str, str]:
+def request_cookies(header: str) -> dict[str, str]:
+    """The cookies of one Cookie header, by name (as Litestar reads them, for our own)."""
     found = {}
     for part in header.split(";"):
         name, _, value = part.strip().partition("=")

@@ -92,7 +92,7 @@ async def render(
     await current_viewer(request)
     return Template(
         template,
-        context={**page_context(request), "notices": _take_notices(request), **context},
+        context={**page_context(request), "notices": take_notices(request), **context},
         status_code=status_code,
     )
 
@@ -108,7 +108,7 @@ def notice_after_redirect(request: Request[Any, Any, Any], text: str) -> None:
         session[NOTICES] = [*session.get(NOTICES, []), text]
 
 
-def _take_notices(request: Request[Any, Any, Any]) -> list[str]:
+def take_notices(request: Request[Any, Any, Any]) -> list[str]:
     session = request.scope.get("session")
     if isinstance(session, dict) and NOTICES in session:
         return list(session.pop(NOTICES))
@@ -131,21 +131,32 @@ async def render_public(
     if body is None:
         await current_viewer(request)
         template, context = await build()
-        environment = request.app.template_engine.engine  # type: ignore[union-attr]
-        text = environment.get_template(template).render(
-            {
-                **page_context(request),
-                **context,
-                "request": request,
-                "csrf_input": f'<input type="hidden" name="_csrf_token" value="{_CSRF_MARK}" />',
-            }
-        )
-        body = text.encode()
+        body = render_marked(request, template, context)
         pages.put((key, locale), body)
-    token = value_or_default(ScopeState.from_scope(request.scope).csrf_token, "")
     return Response(
-        with_csrf_token(body, token), media_type=MediaType.HTML, headers={"Vary": PUBLIC_VARY}
+        with_csrf_token(body, request_csrf_token(request)),
+        media_type=MediaType.HTML,
+        headers={"Vary": PUBLIC_VARY},
     )
+
+
+def render_marked(request: Request[Any, Any, Any], template: str, context: dict[str, Any]) -> bytes:
+    """A page to keep: its forms carry a mark where `with_csrf_token` puts each reader's."""
+    environment = request.app.template_engine.engine  # type: ignore[union-attr]
+    text = environment.get_template(template).render(
+        {
+            **page_context(request),
+            **context,
+            "request": request,
+            "csrf_input": f'<input type="hidden" name="_csrf_token" value="{_CSRF_MARK}" />',
+        }
+    )
+    return text.encode()
+
+
+def request_csrf_token(request: Request[Any, Any, Any]) -> str:
+    """The CSRF token Litestar's middleware gave this request (its cookie's, or a new one)."""
+    return value_or_default(ScopeState.from_scope(request.scope).csrf_token, "")
 
 
 def with_csrf_token(body: bytes, token: str) -> bytes:

@@ -40,6 +40,8 @@ class Settings:
     database_pool_max: int = 20
     # How long a page as people who are not signed in see it is reused in one process.
     public_page_seconds: int = 2
+    # How long at most a meetup page rendered for a signed-in viewer is kept (PostgreSQL).
+    signed_in_page_seconds: int = 60
     # Where each process LISTENs for feed changes: "" means database_url, "off" keeps nothing.
     feed_listener_url: str = ""
     log_level: str = "INFO"
@@ -71,6 +73,7 @@ class Settings:
             password_hash_profile=env.get("DESVIRT_PASSWORD_HASH_PROFILE", "default"),
             database_pool_max=_int(env, "DESVIRT_DATABASE_POOL_MAX", 20),
             public_page_seconds=_int(env, "DESVIRT_PUBLIC_PAGE_SECONDS", 2),
+            signed_in_page_seconds=_int(env, "DESVIRT_SIGNED_IN_PAGE_SECONDS", 60),
             feed_listener_url=env.get("DESVIRT_FEED_LISTENER_URL", "").strip(),
             log_level=env.get("DESVIRT_LOG_LEVEL", "INFO").upper(),
             log_format=env.get("DESVIRT_LOG_FORMAT", "text").strip().lower() or "text",
@@ -110,7 +113,7 @@ class Settings:
 
     @property
     def feed_listener_dsn(self) -> str | None:
-        """The PostgreSQL URL to LISTEN on for feed changes; None keeps no feed versions."""
+        """The PostgreSQL URL to LISTEN on for changes; None keeps no feed versions or pages."""
         if self.feed_listener_url.lower() == "off" or not self.is_postgres:
             return None
         url = self.feed_listener_url or self.database_url

@@ -19,13 +19,8 @@ import pytest
 from litestar import Litestar
 
 from desvirt.calendar.service import CANCELLED_KEPT_DAYS, PAST_DAYS, private_feed_version
-from desvirt.calendar.versions import (
-    FEED_VERSIONS,
-    LISTENER_NAME,
-    FeedVersions,
-    listening,
-    wait_listening,
-)
+from desvirt.calendar.versions import CHANNEL, FEED_VERSIONS, FeedVersions
+from desvirt.changes import LISTENER_NAME, listening, wait_listening
 from desvirt.settings import Settings
 from tests.api.test_calendar_feeds import NOW, answer, feed_path, meetup, soon, user
 from tests.conftest import Backend, ClientFactory, QueryLog, SignUp
@@ -35,7 +30,7 @@ from tests.conftest import Backend, ClientFactory, QueryLog, SignUp
 async def versions(app: Litestar, db: Backend) -> AsyncIterator[FeedVersions]:
     """The app's kept versions, with its listener running as `desvirt serve` runs it."""
     kept: FeedVersions = app.state[FEED_VERSIONS]
-    async with listening(kept, db.url if db.name == "postgres" else None):
+    async with listening(db.url if db.name == "postgres" else None, {CHANNEL: kept}):
         if db.name == "postgres":
             await wait_listening(kept)
         yield kept

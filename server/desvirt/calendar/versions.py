@@ -5,8 +5,9 @@ changed. Once a process has read a feed's version from the database it keeps it,
 `FeedVersionLane` answers the next matching poll with 304 before Litestar routes, with no
 query. Kept versions are dropped when PostgreSQL says a feed may have changed: triggers
 NOTIFY `desvirt_feeds` on commit (see the meetups migration of 2026-11-26) and every
-process LISTENs on a connection of its own. A version also goes when time alone would
-change the feed (its first event leaves the window) and after a day at most.
+process LISTENs on a connection of its own (desvirt.changes). A version also goes when
+time alone would change the feed (its first event leaves the window) and after a day at
+most.
 
 Nothing is kept unless the process is listening: on SQLite (no NOTIFY), with
 DESVIRT_FEED_LISTENER_URL=off, before the listener is connected, and from the moment it is
@@ -16,32 +17,23 @@ may have been missed meanwhile).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
-import asyncpg
 from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 
 from desvirt.accounts.service import feed_token_hash
 from desvirt.calendar.service import FEED_TOKEN_MAX_LENGTH
 
-log = logging.getLogger("desvirt.calendar")
-
 CHANNEL = "desvirt_feeds"
-LISTENER_NAME = "desvirt feed listener"  # its application_name in pg_stat_activity
 FEED_VERSIONS = "feed_versions"  # where the app keeps its FeedVersions, in app.state
 FEED_ROUTE = "/cal/{feed_name}"  # as Litestar names the route in path_template
 # Against writes no trigger sees (TRUNCATE, a restore with triggers off); most calendar
 # apps poll from every few minutes to twice a day, so a day keeps nearly every poll free.
 KEPT_AT_MOST_SECONDS = 24 * 3600.0
 KEPT_FEEDS = 50_000
-PING_SECONDS = 30.0
-RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
 
 
 @dataclass(frozen=True)
@@ -127,31 +119,6 @@ class FeedVersions:
         self._token_of_owner.clear()
 
 
-@contextlib.asynccontextmanager
-async def listening(versions: FeedVersions, dsn: str | None) -> AsyncIterator[None]:
-    """Listen for feed changes at `dsn` while the app runs; with None, keep nothing."""
-    if dsn is None:
-        yield
-        return
-    task = asyncio.create_task(_listen(versions, dsn))
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        versions.stop_listening()
-
-
-async def wait_listening(versions: FeedVersions, within_seconds: float = 5.0) -> None:
-    """For tests and startup checks: until the listener is connected."""
-    deadline = time.monotonic() + within_seconds
-    while not versions.listening:
-        if time.monotonic() > deadline:
-            raise TimeoutError("the feed listener did not connect")
-        await asyncio.sleep(0.01)
-
-
 class FeedVersionLane:
     """Answers `GET /cal/{token}.ics` with 304 from a kept version, before Litestar routes.
 
@@ -200,47 +167,3 @@ def etag_matches(if_none_match: str, etag: str) -> bool:
     """RFC 9110 weak comparison of an If-None-Match header with one ETag."""
     wanted = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
     return "*" in wanted or etag.removeprefix("W/") in wanted
-
-
-async def _listen(versions: FeedVersions, dsn: str) -> None:
-    attempt = 0
-
-    def connected() -> None:
-        nonlocal attempt
-        attempt = 0
-
-    while True:
-        try:
-            await _listen_once(versions, dsn, on_listening=connected)
-        except asyncio.CancelledError:
-            raise
-        except Exception as problem:  # any failure: keep nothing until listening again
-            log.warning("not listening for feed changes (%s); feeds read the database", problem)
-        await asyncio.sleep(RECONNECT_SECONDS[min(attempt, len(RECONNECT_SECONDS) - 1)])
-        attempt += 1
-
-
-async def _listen_once(versions: FeedVersions, dsn: str, on_listening: Callable[[], None]) -> None:
-    """Until the connection is lost: LISTEN, and keep versions only meanwhile."""
-    connection: asyncpg.Connection = await asyncio.wait_for(
-        asyncpg.connect(dsn, server_settings={"application_name": LISTENER_NAME}), 10
-    )
-    lost = asyncio.Event()
-    try:
-        connection.add_termination_listener(lambda _: lost.set())
-        await connection.add_listener(
-            CHANNEL, lambda _connection, _pid, _channel, payload: versions.changed(payload)
-        )
-        versions.start_listening()
-        on_listening()
-        log.info("listening for feed changes")
-        while not lost.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(lost.wait(), PING_SECONDS)
-                continue
-            # A silent network can leave a dead connection looking alive; ask.
-            await asyncio.wait_for(connection.fetchval("SELECT 1"), 5)
-        raise ConnectionError("the listener's connection was closed")
-    finally:
-        versions.stop_listening()
-        connection.terminate()

@@ -299,6 +299,13 @@ class NoSeats(Exception):
         self.seats_left = seats_left
 
 
+def page_changes_at(
+    starts_at: datetime | None, ends_at: datetime | None, now: datetime
+) -> datetime | None:
+    """When time alone next changes a meetup's page: it begins (check-in), or it ends."""
+    return min((moment for moment in (starts_at, ends_at) if moment and moment > now), default=None)
+
+
 def seats_taken(rsvps: Iterable[Seat]) -> int:
     return sum(seat.party for seat in rsvps if seat.status == "going")
 

@@ -34,6 +34,7 @@ from desvirt.meetups import domain, proposals, service
 from desvirt.meetups.service import MeetupPage
 from desvirt.public_lane import meetup_page_key
 from desvirt.rendering import render, render_public, request_locale
+from desvirt.signed_in_lane import render_kept
 
 # The draft's text fields; `requires_approval` is a checkbox, read on its own.
 FORM_FIELDS = tuple(
@@ -92,7 +93,12 @@ async def meetup_page(
 
         return await render_public(request, meetup_page_key(slug, notice), build)
     page = await service.meetup_page(slug, viewer)
-    return await _show(request, page, settings, notice=notice)
+    if notice is not None or page.meetup.kind == "proposal":
+        return await _show(request, page, settings, notice=notice)
+    # What a signed-in viewer reopens: desvirt.signed_in_lane may answer the next view.
+    context = await _show_context(page, settings)
+    changes_at = domain.page_changes_at(page.meetup.starts_at, page.meetup.ends_at, service.now())
+    return await render_kept(request, "meetups/meetup.html", context, changes_at=changes_at)
 
 
 def _notice(request: Request[Any, Any, Any]) -> str | None:

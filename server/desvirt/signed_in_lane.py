@@ -1,0 +1,229 @@
+"""A short way for a signed-in person reopening a meetup page nothing has changed on.
+
+The page a signed-in viewer gets is theirs alone (their answer, their contacts among the
+people going, the host's buttons), so it cannot be shared like a visitor's. But people
+reload it, come back to it from their calendar, and keep it open on their phone: once a
+process has rendered it, `SignedInPages` keeps it under the browser's session, and this
+ASGI layer answers the next plain GET from it, before Litestar, with no query.
+
+A kept page goes when anything it shows may have changed: PostgreSQL NOTIFYs
+`desvirt_pages` on commit of any write to meetups, answers, people, contacts, blocks,
+handshakes or sessions (the met migration of 2026-11-26), from whichever process or tool
+wrote, and each process then forgets every page it kept. It also goes when the meetup
+begins or ends, and after `DESVIRT_SIGNED_IN_PAGE_SECONDS` at most.
+
+Your own change is shown at once, even before the notification arrives: every write
+request made with a session cookie gets a new `desvirt_writes` cookie, which is part of
+the key a page is kept under. Nothing is kept unless the process listens (not on SQLite).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from datetime import datetime
+from typing import Any, cast
+
+from litestar import MediaType, Request, Response
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
+
+from desvirt.accounts.auth import current_viewer
+from desvirt.csrf import CsrfCookie
+from desvirt.public_lane import MEETUP_ROUTE, request_cookies
+from desvirt.rendering import (
+    LANGUAGE_COOKIE,
+    render_marked,
+    request_csrf_token,
+    take_notices,
+    with_csrf_token,
+)
+
+CHANNEL = "desvirt_pages"
+SIGNED_IN_PAGES = "desvirt_signed_in_pages"  # where the app keeps its SignedInPages
+WRITES_COOKIE = "desvirt_writes"
+# Where the lane leaves, in the request's state, the key a page may be kept under.
+KEEP_AS = "desvirt_keep_as"
+KEPT_BYTES_AT_MOST = 64 * 1024 * 1024
+_READS = ("GET", "HEAD", "OPTIONS")
+
+
+class SignedInPages:
+    """Pages rendered for signed-in viewers in this process, while it is listening."""
+
+    def __init__(
+        self,
+        seconds: float,
+        max_bytes: int = KEPT_BYTES_AT_MOST,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.seconds = seconds
+        self.max_bytes = max_bytes
+        self.clock = clock
+        self.listening = False
+        self.generation = 0  # moves on every notification: a read older than it is stale
+        self._pages: OrderedDict[Hashable, tuple[float, bytes]] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, key: Hashable) -> bytes | None:
+        kept = self._pages.get(key)
+        if kept is None or not self.listening:
+            return None
+        if kept[0] <= self.clock():
+            self._drop(key)
+            return None
+        self._pages.move_to_end(key)
+        return kept[1]
+
+    def keep(self, key: Hashable, body: bytes, valid_until: float, read_at: int) -> None:
+        """Keep a page read while `generation` was `read_at`, if nothing changed since."""
+        if not self.listening or read_at != self.generation or self.seconds <= 0:
+            return
+        valid_until = min(valid_until, self.clock() + self.seconds)
+        self._drop(key)
+        self._pages[key] = (valid_until, body)
+        self._bytes += len(body)
+        while self._bytes > self.max_bytes and self._pages:
+            self._drop(next(iter(self._pages)))
+
+    def changed(self, payload: str) -> None:
+        """A notification: something a kept page may show has changed."""
+        self.generation += 1
+        self._forget_all()
+
+    def start_listening(self) -> None:
+        self._forget_all()
+        self.generation += 1
+        self.listening = True
+
+    def stop_listening(self) -> None:
+        self.listening = False
+        self.generation += 1
+        self._forget_all()
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    def _drop(self, key: Hashable) -> None:
+        kept = self._pages.pop(key, None)
+        if kept is not None:
+            self._bytes -= len(kept[1])
+
+    def _forget_all(self) -> None:
+        self._pages.clear()
+        self._bytes = 0
+
+
+class SignedInPageLane:
+    """Answers signed-in viewers' plain GETs of meetup pages from `SignedInPages`."""
+
+    def __init__(
+        self, app: ASGIApp, csrf_cookie: CsrfCookie, session_cookie: str, secure: bool
+    ) -> None:
+        self.app = app
+        self.csrf_cookie = csrf_cookie
+        self.session_cookie = session_cookie
+        self.writes_cookie = (
+            f"{WRITES_COOKIE}={{}}; Path=/; HttpOnly; SameSite=Lax{'; Secure' if secure else ''}"
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            http = cast(HTTPScope, scope)
+            if http["method"] == "GET":
+                if await self._answer(http, send):
+                    return
+            elif http["method"] not in _READS and self._session_of(http) is not None:
+                send = self._with_new_writes_mark(send)
+        await self.app(scope, receive, send)
+
+    async def _answer(self, scope: HTTPScope, send: Send) -> bool:
+        path = scope["path"]
+        if not path.startswith("/m/") or scope["query_string"]:
+            return False
+        slug = path[3:]
+        if not slug or "/" in slug or slug.endswith(".ics"):
+            return False
+        cookies: dict[str, str] = {}
+        accept_language = ""
+        for name, value in scope["headers"]:
+            if name == b"cookie":
+                cookies.update(request_cookies(value.decode("latin-1")))
+            elif name == b"accept-language":
+                accept_language = value.decode("latin-1")
+            elif name == b"authorization":
+                return False
+        session = cookies.get(self.session_cookie, "null")
+        if session == "null":
+            return False
+        pages: SignedInPages = scope["litestar_app"].state[SIGNED_IN_PAGES]
+        key = (
+            slug,
+            session,
+            cookies.get(WRITES_COOKIE, ""),
+            cookies.get(LANGUAGE_COOKIE, ""),
+            accept_language,
+        )
+        body = pages.get(key)
+        if body is None:
+            # Litestar renders it; the handler may keep it under this key (`keep_page`).
+            state = cast(dict[str, Any], scope).setdefault("state", {})
+            state[KEEP_AS] = (key, pages.generation)
+            return False
+        token = cookies.get(self.csrf_cookie.name)
+        headers = [(b"content-type", b"text/html; charset=utf-8")]
+        if not token:
+            token = self.csrf_cookie.new_token()
+            headers.append((b"set-cookie", self.csrf_cookie.header(token).encode("latin-1")))
+        page = with_csrf_token(body, token)
+        headers.append((b"content-length", str(len(page)).encode()))
+        scope["path_template"] = MEETUP_ROUTE
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": page, "more_body": False})
+        return True
+
+    def _session_of(self, scope: HTTPScope) -> str | None:
+        for name, value in scope["headers"]:
+            if name == b"cookie":
+                session = request_cookies(value.decode("latin-1")).get(self.session_cookie)
+                if session and session != "null":
+                    return session
+        return None
+
+    def _with_new_writes_mark(self, send: Send) -> Send:
+        """Send, with a new `desvirt_writes` cookie on the response: this browser's next
+        page view is rendered afresh, whichever process serves it."""
+        cookie = self.writes_cookie.format(secrets.token_urlsafe(9)).encode("latin-1")
+
+        async def send_marked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", []), (b"set-cookie", cookie)]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return send_marked
+
+
+async def render_kept(
+    request: Request[Any, Any, Any],
+    template: str,
+    context: dict[str, Any],
+    *,
+    changes_at: datetime | None,
+) -> Response[bytes]:
+    """Render a signed-in viewer's page, and keep it if the lane asked (`KEEP_AS`).
+
+    `changes_at` is when time alone will change the page (a meetup beginning); a page with
+    notices taken from the session is shown once and not kept.
+    """
+    await current_viewer(request)
+    notices = take_notices(request)
+    body = render_marked(request, template, {**context, "notices": notices})
+    keep_as = request.state.get(KEEP_AS)
+    if keep_as is not None and not notices:
+        key, read_at = keep_as
+        pages: SignedInPages = request.app.state[SIGNED_IN_PAGES]
+        valid_until = changes_at.timestamp() if changes_at is not None else float("inf")
+        pages.keep(key, body, valid_until, read_at)
+    return Response(with_csrf_token(body, request_csrf_token(request)), media_type=MediaType.HTML)
