@@ -46,7 +46,12 @@ from desvirt.operations.requests import RequestObserver
 from desvirt.public_lane import HOME_PAGE, PublicPageLane
 from desvirt.rendering import PUBLIC_PAGES, PublicPages, render, render_public
 from desvirt.settings import PROJECT_ROOT, Settings
-from desvirt.signed_in_lane import SIGNED_IN_PAGES, SignedInPageLane, SignedInPages
+from desvirt.signed_in_lane import (
+    SESSION_STORE,
+    SIGNED_IN_PAGES,
+    SignedInPageLane,
+    SignedInPages,
+)
 from desvirt.storage.sessions import DatabaseSessionConfig
 from desvirt.storage.store import DatabaseStore
 
@@ -83,7 +88,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     sessions = DatabaseSessionConfig(
         key="desvirt_session",
-        store="sessions",
+        store=SESSION_STORE,
         max_age=SESSION_DAYS * 24 * 3600,
         httponly=True,
         samesite="lax",
@@ -124,7 +129,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # Litestar's own CSRF protection, configured as `csrf_config` would, in a subclass
         # that writes the token cookie faster (desvirt.csrf).
         middleware=[sessions.middleware, DefineMiddleware(CsrfMiddleware, config=csrf)],
-        stores={"sessions": DatabaseStore("sessions")},
+        stores={SESSION_STORE: DatabaseStore(SESSION_STORE)},
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(jinja_environment())
         ),

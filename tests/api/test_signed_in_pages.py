@@ -9,17 +9,24 @@ is kept.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
+import asyncpg
 import httpx
 import pytest
 from litestar import Litestar
 
 from desvirt import database
 from desvirt.changes import listening, wait_listening
-from desvirt.signed_in_lane import CHANNEL, SIGNED_IN_PAGES, WRITES_COOKIE, SignedInPages
+from desvirt.signed_in_lane import (
+    CHANNEL,
+    SIGNED_IN_PAGES,
+    WRITES_COOKIE,
+    SignedInPages,
+    page_concerns,
+)
 from tests.api.test_feed_versions import until, write_elsewhere
-from tests.api.test_meetups import host_meetup, person
+from tests.api.test_meetups import host_meetup, meetup_body, person
 from tests.conftest import Backend, ClientFactory, QueryLog, SignUp, csrf_token
 
 HTML = {"accept": "text/html"}
@@ -190,3 +197,74 @@ async def settled(pages: SignedInPages) -> None:
     # PostgreSQL delivers notifications in commit order: this one comes after the others.
     await database.fetch(f"SELECT pg_notify('{CHANNEL}', 'settled')")
     await until(lambda: pages.generation > marker)
+
+
+async def test_a_write_to_another_meetup_leaves_the_page_kept(
+    client: httpx.AsyncClient,
+    new_client: ClientFactory,
+    sign_up: SignUp,
+    pages: SignedInPages,
+    queries: QueryLog,
+    db: Backend,
+) -> None:
+    if db.name != "postgres":
+        pytest.skip("nothing is kept on SQLite")
+    slug = await host_meetup(client, sign_up)
+    other = (await client.post("/api/v1/meetups", json=meetup_body(title="Vermut"))).json()
+    ben = await person(new_client, sign_up, "ben")
+    carla = await person(new_client, sign_up, "carla")
+    await ben.post(f"/api/v1/meetups/{slug}/rsvp", json={"response": "yes"})
+    await settled(pages)
+    await ben.get(f"/m/{slug}", headers=HTML)
+    seen = pages.generation
+
+    await carla.post(f"/api/v1/meetups/{other['slug']}/rsvp", json={"response": "yes"})
+    await until(lambda: pages.generation > seen)
+
+    queries.clear()
+    assert TICKET in (await ben.get(f"/m/{slug}", headers=HTML)).text
+    assert queries.count == 0
+
+
+async def test_each_change_names_what_it_concerns(
+    client: httpx.AsyncClient, new_client: ClientFactory, sign_up: SignUp, db: Backend
+) -> None:
+    """The triggers' notifications, read as a process reads them: the meetup, the people in
+    a relationship, the session; everything only for a new name."""
+    if db.name != "postgres":
+        pytest.skip("only PostgreSQL notifies")
+    slug = await host_meetup(client, sign_up)
+    ben = await person(new_client, sign_up, "ben")
+    await person(new_client, sign_up, "carla")
+    meetup_id = await database.fetch("SELECT id FROM meetup WHERE slug = {}", slug)
+    ids = {
+        row["handle"]: row["id"]
+        for row in await database.fetch("SELECT id, handle FROM desvirt_user")
+    }
+    heard: list[str] = []
+    listener = await asyncpg.connect(db.url)
+    await listener.add_listener(CHANNEL, lambda *notification: heard.append(notification[3]))
+
+    async def concerns_of(action: Awaitable[httpx.Response]) -> set[str]:
+        heard.clear()
+        response = await action
+        assert response.status_code < 400, response.text
+        await database.fetch(f"SELECT pg_notify('{CHANNEL}', 'end')")
+        await until(lambda: "end" in heard)
+        return set(heard) - {"end"}
+
+    try:
+        answered = ben.post(f"/api/v1/meetups/{slug}/rsvp", json={"response": "yes"})
+        assert await concerns_of(answered) == {f"m:{meetup_id[0]['id']}"}
+        blocked = ben.post("/api/v1/contacts/carla/block")
+        assert await concerns_of(blocked) == {f"u:{ids['ben']}", f"u:{ids['carla']}"}
+        assert await concerns_of(ben.patch("/api/v1/me", json={"locale": "es"})) == {
+            f"u:{ids['ben']}"
+        }
+        assert "*" in await concerns_of(ben.patch("/api/v1/me", json={"display_name": "Benito"}))
+        session = ben.cookies["desvirt_session"]
+        assert await concerns_of(ben.post("/api/v1/auth/logout")) == {
+            page_concerns(0, 0, session)[2]
+        }
+    finally:
+        await listener.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 
 from desvirt.meetups.domain import page_changes_at
 from desvirt.settings import Settings
-from desvirt.signed_in_lane import SignedInPages
+from desvirt.signed_in_lane import SignedInPages, page_concerns
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -28,9 +29,14 @@ def listening_pages(seconds: float = 60, max_bytes: int = 1_000_000) -> SignedIn
     return pages
 
 
-def keep(pages: SignedInPages, key: str, body: bytes = b"<p>page</p>", **valid: float) -> None:
-    valid_until = pages.clock() + valid.get("for_seconds", 3600)
-    pages.keep(key, body, valid_until, pages.generation)
+def keep(
+    pages: SignedInPages,
+    key: str,
+    body: bytes = b"<p>page</p>",
+    concerns: tuple[str, ...] = (),
+    for_seconds: float = 3600,
+) -> None:
+    pages.keep(key, body, pages.clock() + for_seconds, pages.generation, concerns)
 
 
 def test_nothing_is_kept_while_not_listening() -> None:
@@ -54,13 +60,51 @@ def test_a_page_read_before_a_change_arrived_is_not_kept() -> None:
     assert pages.get("ben") is None
 
 
-def test_any_change_forgets_every_page() -> None:
+def test_a_change_to_everything_forgets_every_page() -> None:
     pages = listening_pages()
-    keep(pages, "ben")
-    keep(pages, "carla")
+    keep(pages, "ben", concerns=("m:1", "u:2"))
+    keep(pages, "carla", concerns=("m:3", "u:4"))
     pages.changed("*")
     assert pages.get("ben") is None
     assert pages.get("carla") is None
+
+
+def test_a_change_forgets_only_the_pages_it_concerns() -> None:
+    pages = listening_pages()
+    keep(pages, "ben-at-tapas", concerns=("m:1", "u:2", "s:ben"))
+    keep(pages, "ben-at-vermut", concerns=("m:5", "u:2", "s:ben"))
+    keep(pages, "carla-at-tapas", concerns=("m:1", "u:4", "s:carla"))
+    keep(pages, "dora-at-vermut", concerns=("m:5", "u:6", "s:dora"))
+
+    pages.changed("m:1")  # someone answered to tapas
+    assert pages.get("ben-at-tapas") is None
+    assert pages.get("carla-at-tapas") is None
+    assert pages.get("ben-at-vermut") is not None
+
+    pages.changed("u:2")  # ben's contacts or settings changed
+    assert pages.get("ben-at-vermut") is None
+    assert pages.get("dora-at-vermut") is not None
+
+    pages.changed("s:dora")  # dora signed out
+    assert len(pages) == 0
+
+
+def test_a_page_read_before_a_change_to_it_arrived_is_not_kept_but_others_are() -> None:
+    pages = listening_pages()
+    read_at = pages.generation
+    pages.changed("m:9")  # another meetup, while this one was being rendered
+    pages.keep("ben", b"page", float("inf"), read_at, ("m:1", "u:2"))
+    assert pages.get("ben") is not None
+    pages.changed("u:2")
+    pages.keep("ben", b"page", float("inf"), read_at, ("m:1", "u:2"))
+    assert pages.get("ben") is None
+
+
+def test_a_notification_not_understood_forgets_every_page() -> None:
+    pages = listening_pages()
+    keep(pages, "ben", concerns=("m:1",))
+    pages.changed("m:")
+    assert pages.get("ben") is None
 
 
 def test_losing_the_listener_forgets_every_page_and_keeps_none() -> None:
@@ -133,3 +177,9 @@ def test_a_page_never_outlives_the_moment_time_changes_it(
 def test_the_setting_is_read_from_the_environment() -> None:
     assert Settings.from_env({}).signed_in_page_seconds == 60
     assert Settings.from_env({"DESVIRT_SIGNED_IN_PAGE_SECONDS": "0"}).signed_in_page_seconds == 0
+
+
+def test_a_page_concerns_its_meetup_its_viewer_and_their_session_row() -> None:
+    meetup, viewer, session = page_concerns(7, 42, "abc")
+    assert (meetup, viewer) == ("m:7", "u:42")
+    assert session == "s:" + hashlib.md5(b"sessions:abc").hexdigest()  # as the trigger hashes

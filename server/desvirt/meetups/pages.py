@@ -98,7 +98,9 @@ async def meetup_page(
     # What a signed-in viewer reopens: desvirt.signed_in_lane may answer the next view.
     context = await _show_context(page, settings)
     changes_at = domain.page_changes_at(page.meetup.starts_at, page.meetup.ends_at, service.now())
-    return await render_kept(request, "meetups/meetup.html", context, changes_at=changes_at)
+    return await render_kept(
+        request, "meetups/meetup.html", context, changes_at=changes_at, meetup_id=page.meetup.id
+    )
 
 
 def _notice(request: Request[Any, Any, Any]) -> str | None:
