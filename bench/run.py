@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import platform
@@ -25,7 +26,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,7 @@ ADMIN_DSN = os.environ.get("DESVIRT_BENCH_POSTGRES", "postgresql://postgres@127.
 APP_PORT, BARE_PORT = 8350, 8351
 SECRET = "bench-secret-not-for-production"
 HARD_LIMIT = 900
+WRITE_RATES = (1, 10)  # RSVP writes per second alongside the kept attendee page
 
 
 def main() -> int:
@@ -189,6 +193,17 @@ async def _measure(
     # flushing for a while): the machine's speed drifts during a run (the bare endpoint has
     # given 17,000 and 24,000 req/s minutes apart), so ratios are to the mean of both.
     cases["bare_again"] = dict(cases["bare"])
+    # The kept attendee page while others answer at a steady rate: to other meetups (their
+    # pages are forgotten, not this one), and to this very meetup (its pages are forgotten
+    # on every answer, so its viewers find their page kept less often).
+    meetup_rsvp_path = f"/api/v1/meetups/{seeded.meetup_path.rsplit('/', 1)[1]}/rsvp"
+    for rate in WRITE_RATES:
+        for where, paths in (("elsewhere", seeded.rsvp_paths), ("here", [meetup_rsvp_path])):
+            cases[f"meetup_page_attendee_{rate}_writes_per_s_{where}"] = {
+                **cases["meetup_page_attendee"],
+                "writes": {"rate": rate, "url": app, "paths": paths,
+                           "tokens": seeded.rsvp_tokens},
+            }
     paths_file = workdir / "paths.txt"
     paths_file.write_text("\n".join(seeded.rsvp_paths) + "\n")
     tokens_file = workdir / "tokens.txt"
@@ -204,19 +219,58 @@ async def _measure(
         "files": {"BENCH_PATHS": paths_file, "BENCH_TOKENS": tokens_file,
                   "BENCH_BODIES": bodies_file},
     }
-
     results: dict[str, Any] = {"cases": {}, "unavailable": {}}
     if feed.status_code != 200:
         results["unavailable"]["feed"] = f"GET feed answered {feed.status_code}"
     for name, case in cases.items():
         print(f"measuring {name} ...", flush=True)
         sequential = _sequential(case, args.sequential)
-        loaded = _wrk(case, args.duration, args.connections)
+        with _writing(case.get("writes")) as written:
+            loaded = _wrk(case, args.duration, args.connections)
         results["cases"][name] = {**loaded, "sequential": sequential, "check": case.get("check")}
+        if case.get("writes"):
+            results["cases"][name]["writes_done"] = written["done"]
+            results["cases"][name]["write_errors"] = written["errors"]
     ceiling = (results["cases"]["bare"]["rps"] + results["cases"]["bare_again"]["rps"]) / 2
     for measured in results["cases"].values():
         measured["ratio_to_bare"] = round(measured["rps"] / ceiling, 3) if ceiling else None
     return results
+
+
+@contextlib.contextmanager
+def _writing(writes: dict[str, Any] | None) -> Iterator[dict[str, int]]:
+    """Meanwhile, RSVP writes at `rate` per second from a thread of this process."""
+    written = {"done": 0, "errors": 0}
+    if not writes:
+        yield written
+        return
+    stop = threading.Event()
+
+    def write() -> None:
+        interval = 1 / writes["rate"]
+        next_at = time.monotonic()
+        with httpx.Client(base_url=writes["url"], timeout=10) as client:
+            for index in itertools.count():
+                next_at += interval
+                if stop.wait(max(0.0, next_at - time.monotonic())):
+                    return
+                token = writes["tokens"][index % len(writes["tokens"])]
+                response = client.post(
+                    writes["paths"][index % len(writes["paths"])],
+                    # Each person alternates, so every write changes an answer.
+                    json={"response": ("yes", "no")[index // len(writes["tokens"]) % 2]},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                written["done"] += 1
+                written["errors"] += response.status_code >= 400
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    try:
+        yield written
+    finally:
+        stop.set()
+        thread.join(15)
 
 
 def _sequential(case: dict[str, Any], count: int) -> dict[str, float]:
