@@ -58,35 +58,43 @@ class PublicPageLane:
         pages: PublicPages = scope["litestar_app"].state[PUBLIC_PAGES]
         if pages.seconds <= 0:
             return False
-        cookies: dict[str, str] = {}
-        accept_language = None
-        for name, value in scope["headers"]:
-            if name == b"cookie":
-                cookies.update(request_cookies(value.decode("latin-1")))
-            elif name == b"accept-language":
-                accept_language = value.decode("latin-1")
-            elif name == b"authorization":
-                return False
+        browser = browser_of(scope)
+        if browser is None:
+            return False
+        cookies, accept_language = browser
         if cookies.get(self.session_cookie, "null") != "null":
             return False
-        locale = visitor_locale(cookies.get(LANGUAGE_COOKIE), accept_language)
+        locale = visitor_locale(cookies.get(LANGUAGE_COOKIE), accept_language or None)
         body = pages.get((key, locale))
         if body is None:
             return False
-        token = cookies.get(self.csrf_cookie.name)
-        headers = [
-            (b"content-type", b"text/html; charset=utf-8"),
-            (b"vary", PUBLIC_VARY.encode()),
-        ]
-        if not token:
-            token = self.csrf_cookie.new_token()
-            headers.append((b"set-cookie", self.csrf_cookie.header(token).encode("latin-1")))
-        page = with_csrf_token(body, token)
-        headers.append((b"content-length", str(len(page)).encode()))
-        scope["path_template"] = route
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": page, "more_body": False})
+        await send_kept_page(
+            scope, send, route, body, self.csrf_cookie, cookies, [(b"vary", PUBLIC_VARY.encode())]
+        )
         return True
+
+
+async def send_kept_page(
+    scope: HTTPScope,
+    send: Send,
+    route: str,
+    body: bytes,
+    csrf_cookie: CsrfCookie,
+    cookies: dict[str, str],
+    headers: list[tuple[bytes, bytes]],
+) -> None:
+    """Answer with a kept page, its forms carrying this browser's CSRF token (a new one,
+    and its cookie, if it has none), as Litestar and its CSRF middleware would have."""
+    headers = [(b"content-type", b"text/html; charset=utf-8"), *headers]
+    token = cookies.get(csrf_cookie.name)
+    if not token:
+        token = csrf_cookie.new_token()
+        headers.append((b"set-cookie", csrf_cookie.header(token).encode("latin-1")))
+    page = with_csrf_token(body, token)
+    headers.append((b"content-length", str(len(page)).encode()))
+    scope["path_template"] = route  # so logs and metrics name the route as Litestar does
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": page, "more_body": False})
 
 
 def public_page(path: str) -> tuple[str, Hashable] | None:
@@ -98,6 +106,21 @@ def public_page(path: str) -> tuple[str, Hashable] | None:
         if slug and "/" not in slug and not slug.endswith(".ics"):
             return MEETUP_ROUTE, meetup_page_key(slug)
     return None
+
+
+def browser_of(scope: HTTPScope) -> tuple[dict[str, str], str] | None:
+    """A browser's cookies and Accept-Language ("" without); None for a bearer token's
+    request, which a lane leaves to Litestar."""
+    cookies: dict[str, str] = {}
+    accept_language = ""
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            cookies.update(request_cookies(value.decode("latin-1")))
+        elif name == b"accept-language":
+            accept_language = value.decode("latin-1")
+        elif name == b"authorization":
+            return None
+    return cookies, accept_language
 
 
 def request_cookies(header: str) -> dict[str, str]:

@@ -36,7 +36,7 @@ from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from desvirt.accounts.auth import current_viewer
 from desvirt.csrf import CsrfCookie
-from desvirt.public_lane import MEETUP_ROUTE, request_cookies
+from desvirt.public_lane import MEETUP_ROUTE, browser_of, request_cookies, send_kept_page
 from desvirt.rendering import (
     LANGUAGE_COOKIE,
     render_marked,
@@ -214,15 +214,10 @@ class SignedInPageLane:
         slug = path[3:]
         if not slug or "/" in slug or slug.endswith(".ics"):
             return False
-        cookies: dict[str, str] = {}
-        accept_language = ""
-        for name, value in scope["headers"]:
-            if name == b"cookie":
-                cookies.update(request_cookies(value.decode("latin-1")))
-            elif name == b"accept-language":
-                accept_language = value.decode("latin-1")
-            elif name == b"authorization":
-                return False
+        browser = browser_of(scope)
+        if browser is None:
+            return False
+        cookies, accept_language = browser
         session = cookies.get(self.session_cookie, "null")
         if session == "null":
             return False
@@ -236,20 +231,11 @@ class SignedInPageLane:
         )
         body = pages.get(key)
         if body is None:
-            # Litestar renders it; the handler may keep it under this key (`keep_page`).
+            # Litestar renders it; the handler may keep it under this key (`render_kept`).
             state = cast(dict[str, Any], scope).setdefault("state", {})
             state[KEEP_AS] = (key, pages.generation)
             return False
-        token = cookies.get(self.csrf_cookie.name)
-        headers = [(b"content-type", b"text/html; charset=utf-8")]
-        if not token:
-            token = self.csrf_cookie.new_token()
-            headers.append((b"set-cookie", self.csrf_cookie.header(token).encode("latin-1")))
-        page = with_csrf_token(body, token)
-        headers.append((b"content-length", str(len(page)).encode()))
-        scope["path_template"] = MEETUP_ROUTE
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": page, "more_body": False})
+        await send_kept_page(scope, send, MEETUP_ROUTE, body, self.csrf_cookie, cookies, [])
         return True
 
     def _session_of(self, scope: HTTPScope) -> str | None:

@@ -51,10 +51,7 @@ async def test_an_attendee_reopening_the_meetup_page_costs_no_query_on_postgresq
     queries: QueryLog,
     db: Backend,
 ) -> None:
-    slug = await host_meetup(client, sign_up)
-    ben = await person(new_client, sign_up, "ben")
-    await ben.post(f"/api/v1/meetups/{slug}/rsvp", json={"response": "yes"})
-    await settled(pages)
+    slug, ben = await ben_going(client, new_client, sign_up, pages)
     first = await ben.get(f"/m/{slug}", headers=HTML)
     assert TICKET in first.text
 
@@ -100,10 +97,7 @@ async def test_a_change_written_by_another_process_reaches_a_kept_page(
     pages: SignedInPages,
     db: Backend,
 ) -> None:
-    slug = await host_meetup(client, sign_up)
-    ben = await person(new_client, sign_up, "ben")
-    await ben.post(f"/api/v1/meetups/{slug}/rsvp", json={"response": "yes"})
-    await settled(pages)
+    slug, ben = await ben_going(client, new_client, sign_up, pages)
     await ben.get(f"/m/{slug}", headers=HTML)
     seen = pages.generation
 
@@ -143,10 +137,7 @@ async def test_my_own_answer_shows_at_once_before_any_notification_arrives(
 async def test_a_page_is_kept_for_its_session_alone(
     client: httpx.AsyncClient, new_client: ClientFactory, sign_up: SignUp, pages: SignedInPages
 ) -> None:
-    slug = await host_meetup(client, sign_up)
-    ben = await person(new_client, sign_up, "ben")
-    await ben.post(f"/api/v1/meetups/{slug}/rsvp", json={"response": "yes"})
-    await settled(pages)
+    slug, ben = await ben_going(client, new_client, sign_up, pages)
     edit_link = f'href="/m/{slug}/edit"'
     assert edit_link not in (await ben.get(f"/m/{slug}", headers=HTML)).text
 
@@ -167,10 +158,7 @@ async def test_after_signing_out_a_copied_session_cookie_gets_no_kept_page(
 ) -> None:
     if db.name != "postgres":
         pytest.skip("nothing is kept on SQLite")
-    slug = await host_meetup(client, sign_up)
-    ben = await person(new_client, sign_up, "ben")
-    await ben.post(f"/api/v1/meetups/{slug}/rsvp", json={"response": "yes"})
-    await settled(pages)
+    slug, ben = await ben_going(client, new_client, sign_up, pages)
     assert TICKET in (await ben.get(f"/m/{slug}", headers=HTML)).text
     copy = await new_client()
     copy.cookies.update(ben.cookies)
@@ -187,6 +175,17 @@ async def test_after_signing_out_a_copied_session_cookie_gets_no_kept_page(
     shown = (await copy.get(f"/m/{slug}", headers=HTML)).text
     assert TICKET not in shown
     assert "Log in to answer" in shown
+
+
+async def ben_going(
+    client: httpx.AsyncClient, new_client: ClientFactory, sign_up: SignUp, pages: SignedInPages
+) -> tuple[str, httpx.AsyncClient]:
+    """Ana hosts a meetup and Ben is going; every notification so far has arrived."""
+    slug = await host_meetup(client, sign_up)
+    ben = await person(new_client, sign_up, "ben")
+    await ben.post(f"/api/v1/meetups/{slug}/rsvp", json={"response": "yes"})
+    await settled(pages)
+    return slug, ben
 
 
 async def settled(pages: SignedInPages) -> None:
