@@ -1,6 +1,7 @@
 """Two app processes on one PostgreSQL behave as one instance: nothing that matters lives in
 a process's memory. Sessions, rate limits and (once notifications has it) the mail outbox
-are in the database; migrations from processes starting together are applied once."""
+are in the database; migrations from processes starting together are applied once; what
+one process keeps (feed versions, signed-in pages) follows changes made through the other."""
 
 from __future__ import annotations
 
@@ -149,6 +150,50 @@ def test_a_change_made_on_one_process_reaches_feed_polls_on_the_other(
         edited = host.patch(f"/api/v1/meetups/{slug}", json={"title": "Vermut en Malasaña"})
         assert edited.is_success, edited.text
         assert "SUMMARY:Vermut en Malasaña" in poll_until_changed(second, feed, etag).text
+
+
+def test_a_page_kept_on_one_process_shows_changes_made_through_the_other(
+    two_apps: tuple[AppProcess, AppProcess],
+) -> None:
+    first, second = two_apps
+    html = {"Accept": "text/html"}
+    ticket = "Your ticket for the door"
+    with (
+        httpx.Client(base_url=first.url, timeout=10) as host,
+        httpx.Client(base_url=first.url, timeout=10) as guest,
+        httpx.Client(base_url=second.url, timeout=10) as other,
+    ):
+        sign_up(host, "fiona")
+        sign_up(guest, "gael")
+        sign_up(other, "hugo")
+        created = host.post(
+            "/api/v1/meetups",
+            json={
+                "title": "Cañas en Lavapiés",
+                "starts_at": "2031-06-10T19:00",
+                "ends_at": "2031-06-10T22:00",
+                "timezone": "Europe/Madrid",
+            },
+        )
+        assert created.status_code == 201, created.text
+        page = f"/m/{created.json()['slug']}"
+        rsvp = f"/api/v1/meetups/{created.json()['slug']}/rsvp"
+        assert guest.post(rsvp, json={"response": "yes"}).is_success
+        for _ in range(3):  # rendered once, then kept by the first process
+            assert ticket in guest.get(page, headers=html).text
+
+        # Someone else's answer, through the second process, reaches the kept page.
+        assert other.post(rsvp, json={"response": "yes"}).is_success
+        deadline = time.monotonic() + 5
+        while "Hugo" not in guest.get(page, headers=html).text:
+            assert time.monotonic() < deadline, "the first process still shows the old page"
+            time.sleep(0.05)
+
+        # My own change through the second process shows on the first at once.
+        declined = guest.post(f"{second.url}{rsvp}", json={"response": "no"})
+        assert declined.is_success
+        assert "desvirt_writes" in declined.headers["set-cookie"]
+        assert ticket not in guest.get(page, headers=html).text
 
 
 def poll_until_changed(app: AppProcess, feed: str, etag: str) -> httpx.Response:
