@@ -53,7 +53,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--sequential", type=int, default=50, help="requests per latency probe")
+    parser.add_argument("--sequential", type=int, default=200, help="requests per latency probe")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--explain", action="store_true", help="also EXPLAIN the pages' SQL")
     args = parser.parse_args()
@@ -96,13 +96,17 @@ async def run(args: argparse.Namespace) -> int:
         app, bare = f"http://127.0.0.1:{APP_PORT}", f"http://127.0.0.1:{BARE_PORT}"
         _wait(f"{app}/healthz", processes[0], log_path)
         _wait(f"{bare}/", processes[1], workdir / "bare.log")
-        results = await _measure(args, app, bare, seeded, workdir)
-        results["app_memory_mb"] = _group_rss_mb(processes[0].pid)
-        results["load_average_after"] = os.getloadavg()
+        # The plans of the scenario as seeded, before the write cases add answers to it.
+        plans = None
         if args.explain:
             from bench import explain
 
-            results["explain"] = await explain.explain_pages(dsn, settings, seeded)
+            plans = await explain.explain_pages(dsn, settings, seeded)
+        results = await _measure(args, app, bare, seeded, workdir)
+        results["app_memory_mb"] = _group_rss_mb(processes[0].pid)
+        results["load_average_after"] = os.getloadavg()
+        if plans is not None:
+            results["explain"] = plans
         results["database"] = generated
         results["machine"] = machine
         results["settings"] = {
