@@ -101,10 +101,18 @@ def public_page(path: str) -> tuple[str, Hashable] | None:
     """The route and `PublicPages` key a path's page is kept under by its handler, if any."""
     if path == "/":
         return HOME_ROUTE, HOME_PAGE
+    slug = meetup_slug(path)
+    if slug is not None:
+        return MEETUP_ROUTE, meetup_page_key(slug)
+    return None
+
+
+def meetup_slug(path: str) -> str | None:
+    """The slug of a meetup page's path (`/m/{slug}`, not its `.ics` nor a page below it)."""
     if path.startswith("/m/"):
         slug = path[3:]
         if slug and "/" not in slug and not slug.endswith(".ics"):
-            return MEETUP_ROUTE, meetup_page_key(slug)
+            return slug
     return None
 
 

@@ -42,7 +42,8 @@ class Settings:
     public_page_seconds: int = 2
     # How long at most a meetup page rendered for a signed-in viewer is kept (PostgreSQL).
     signed_in_page_seconds: int = 60
-    # Where each process LISTENs for feed changes: "" means database_url, "off" keeps nothing.
+    # Where each process LISTENs for changes (feed versions, signed-in pages): "" means
+    # database_url, "off" keeps nothing.
     feed_listener_url: str = ""
     log_level: str = "INFO"
     log_format: str = "text"

@@ -36,7 +36,13 @@ from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from desvirt.accounts.auth import current_viewer
 from desvirt.csrf import CsrfCookie
-from desvirt.public_lane import MEETUP_ROUTE, browser_of, request_cookies, send_kept_page
+from desvirt.public_lane import (
+    MEETUP_ROUTE,
+    browser_of,
+    meetup_slug,
+    request_cookies,
+    send_kept_page,
+)
 from desvirt.rendering import (
     LANGUAGE_COOKIE,
     render_marked,
@@ -208,12 +214,12 @@ class SignedInPageLane:
         await self.app(scope, receive, send)
 
     async def _answer(self, scope: HTTPScope, send: Send) -> bool:
-        path = scope["path"]
-        if not path.startswith("/m/") or scope["query_string"]:
+        slug = meetup_slug(scope["path"])
+        if slug is None or scope["query_string"]:
             return False
-        slug = path[3:]
-        if not slug or "/" in slug or slug.endswith(".ics"):
-            return False
+        pages: SignedInPages = scope["litestar_app"].state[SIGNED_IN_PAGES]
+        if not pages.listening or pages.seconds <= 0:
+            return False  # nothing would be kept: leave the request to Litestar as it is
         browser = browser_of(scope)
         if browser is None:
             return False
@@ -221,7 +227,6 @@ class SignedInPageLane:
         session = cookies.get(self.session_cookie, "null")
         if session == "null":
             return False
-        pages: SignedInPages = scope["litestar_app"].state[SIGNED_IN_PAGES]
         key = (
             slug,
             session,
