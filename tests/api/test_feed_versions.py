@@ -20,7 +20,7 @@ from litestar import Litestar
 
 from desvirt.calendar.service import CANCELLED_KEPT_DAYS, PAST_DAYS, private_feed_version
 from desvirt.calendar.versions import CHANNEL, FEED_VERSIONS, FeedVersions
-from desvirt.changes import LISTENER_NAME, listening, wait_listening
+from desvirt.changes import LISTENER_NAME, ChangeReceiver, listening, wait_listening
 from desvirt.settings import Settings
 from tests.api.test_calendar_feeds import NOW, answer, feed_path, meetup, soon, user
 from tests.conftest import Backend, ClientFactory, QueryLog, SignUp
@@ -30,10 +30,20 @@ from tests.conftest import Backend, ClientFactory, QueryLog, SignUp
 async def versions(app: Litestar, db: Backend) -> AsyncIterator[FeedVersions]:
     """The app's kept versions, with its listener running as `desvirt serve` runs it."""
     kept: FeedVersions = app.state[FEED_VERSIONS]
-    async with listening(db.url if db.name == "postgres" else None, {CHANNEL: kept}):
-        if db.name == "postgres":
-            await wait_listening(kept)
+    async with listening_as_served(db, CHANNEL, kept):
         yield kept
+
+
+@contextlib.asynccontextmanager
+async def listening_as_served(
+    db: Backend, channel: str, receiver: ChangeReceiver
+) -> AsyncIterator[None]:
+    """The app's listener on `channel`, connected, as `desvirt serve` runs it (on PostgreSQL;
+    SQLite has none)."""
+    async with listening(db.url if db.name == "postgres" else None, {channel: receiver}):
+        if db.name == "postgres":
+            await wait_listening(receiver)
+        yield
 
 
 async def test_an_unchanged_feed_poll_costs_no_query_on_postgresql(

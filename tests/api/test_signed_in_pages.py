@@ -17,7 +17,6 @@ import pytest
 from litestar import Litestar
 
 from desvirt import database
-from desvirt.changes import listening, wait_listening
 from desvirt.signed_in_lane import (
     CHANNEL,
     SIGNED_IN_PAGES,
@@ -25,7 +24,7 @@ from desvirt.signed_in_lane import (
     SignedInPages,
     page_concerns,
 )
-from tests.api.test_feed_versions import until, write_elsewhere
+from tests.api.test_feed_versions import listening_as_served, until, write_elsewhere
 from tests.api.test_meetups import host_meetup, meetup_body, person
 from tests.conftest import Backend, ClientFactory, QueryLog, SignUp, csrf_token
 
@@ -37,9 +36,7 @@ TICKET = "Your ticket for the door"
 async def pages(app: Litestar, db: Backend) -> AsyncIterator[SignedInPages]:
     """The app's kept pages, with its listener running as `desvirt serve` runs it."""
     kept: SignedInPages = app.state[SIGNED_IN_PAGES]
-    async with listening(db.url if db.name == "postgres" else None, {CHANNEL: kept}):
-        if db.name == "postgres":
-            await wait_listening(kept)
+    async with listening_as_served(db, CHANNEL, kept):
         yield kept
 
 

@@ -50,6 +50,22 @@ def sign_up(browser: httpx.Client, handle: str) -> None:
     assert response.status_code == 201, response.text
 
 
+def host_meetup(host: httpx.Client, title: str, starts_at: str, ends_at: str) -> str:
+    """A meetup in Madrid made through the API; its slug."""
+    created = host.post(
+        "/api/v1/meetups",
+        json={
+            "title": title,
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "timezone": "Europe/Madrid",
+        },
+    )
+    assert created.status_code == 201, created.text
+    slug: str = created.json()["slug"]
+    return slug
+
+
 def test_processes_starting_together_migrate_the_database_once(
     two_apps: tuple[AppProcess, AppProcess],
 ) -> None:
@@ -123,17 +139,7 @@ def test_a_change_made_on_one_process_reaches_feed_polls_on_the_other(
     ):
         sign_up(host, "dora")
         sign_up(guest, "eloy")
-        created = host.post(
-            "/api/v1/meetups",
-            json={
-                "title": "Vermut en Chamberí",
-                "starts_at": "2031-05-10T12:00",
-                "ends_at": "2031-05-10T14:00",
-                "timezone": "Europe/Madrid",
-            },
-        )
-        assert created.status_code == 201, created.text
-        slug = created.json()["slug"]
+        slug = host_meetup(host, "Vermut en Chamberí", "2031-05-10T12:00", "2031-05-10T14:00")
         feed = "/" + guest.get("/api/v1/me").json()["feed_url"].split("/", 3)[3]
         etag = httpx.get(f"{first.url}{feed}").headers["etag"]
         for app in two_apps:  # each process reads the version once, then keeps it
@@ -166,18 +172,8 @@ def test_a_page_kept_on_one_process_shows_changes_made_through_the_other(
         sign_up(host, "fiona")
         sign_up(guest, "gael")
         sign_up(other, "hugo")
-        created = host.post(
-            "/api/v1/meetups",
-            json={
-                "title": "Cañas en Lavapiés",
-                "starts_at": "2031-06-10T19:00",
-                "ends_at": "2031-06-10T22:00",
-                "timezone": "Europe/Madrid",
-            },
-        )
-        assert created.status_code == 201, created.text
-        page = f"/m/{created.json()['slug']}"
-        rsvp = f"/api/v1/meetups/{created.json()['slug']}/rsvp"
+        slug = host_meetup(host, "Cañas en Lavapiés", "2031-06-10T19:00", "2031-06-10T22:00")
+        page, rsvp = f"/m/{slug}", f"/api/v1/meetups/{slug}/rsvp"
         assert guest.post(rsvp, json={"response": "yes"}).is_success
         for _ in range(3):  # rendered once, then kept by the first process
             assert ticket in guest.get(page, headers=html).text
